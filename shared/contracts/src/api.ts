@@ -1,0 +1,51 @@
+/** Schemas and types of the public HTTP API (validated once, at the gateway). */
+import { z } from "zod";
+import { SCOPES } from "./context";
+import type { ErrorCode } from "./errors";
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId: string; details?: Record<string, unknown> };
+}
+
+export const ScopeSchema = z.enum(SCOPES);
+
+export const CreateKeyBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  scopes: z.array(ScopeSchema).min(1).max(SCOPES.length),
+  /** Lifetime in seconds; omitted means the key does not expire. */
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(5 * 366 * 86_400)
+    .optional(),
+});
+export type CreateKeyBody = z.output<typeof CreateKeyBodySchema>;
+
+export interface ApiKeySummary {
+  id: string;
+  tenantId: string;
+  name: string | null;
+  /** The first characters of the key, enough to recognise it; the key itself is never stored. */
+  prefix: string;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface CreatedApiKey extends ApiKeySummary {
+  /** Shown once, at creation. */
+  key: string;
+}
+
+export interface TenantSummary {
+  id: string;
+  name: string;
+  key: { id: string; scopes: string[]; expiresAt: string | null };
+  features: Record<string, boolean>;
+  models: { chat: string; allowed: string[]; embeddings: string };
+  rateLimits: { perKey: { perMinute: number; burst: number }; tenant: { perMinute: number; burst: number } };
+  budgets: { dailyTokens: number; monthlyTokens: number };
+}
