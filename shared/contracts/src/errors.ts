@@ -25,10 +25,16 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Detail values are flat JSON on purpose: RPC stub types drop any branch containing `unknown`
+ * (it may not be serialisable), which would hide the whole failure branch from callers.
+ */
+export type ErrorDetail = string | number | boolean | null | Array<string | number | boolean | null>;
+
 export interface RpcError {
   code: ErrorCode;
   message: string;
-  details?: Record<string, unknown>;
+  details?: Record<string, ErrorDetail>;
 }
 
 export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: RpcError };
@@ -40,7 +46,7 @@ export function ok<T>(value: T): { ok: true; value: T } {
 export function fail(
   code: ErrorCode,
   message: string,
-  details?: Record<string, unknown>,
+  details?: Record<string, ErrorDetail>,
 ): { ok: false; error: RpcError } {
   return { ok: false, error: details ? { code, message, details } : { code, message } };
 }

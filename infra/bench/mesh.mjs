@@ -1,0 +1,203 @@
+/**
+ * mesh.mjs — builds the workers' bundles and serves them on plain workerd through Miniflare's API
+ * (never `wrangler dev`, whose proxy caps throughput near 340 req/s).
+ *
+ *   buildWorkers(names)   `wrangler deploy --dry-run --outdir infra/bench/dist/<name>` per worker
+ *   startMesh(opts)       one Miniflare holding all six workers, gateway first (the entry), with
+ *                         bindings translated from each wrangler.jsonc, D1 migrations applied and
+ *                         a per-run OPERATOR_TOKEN secret
+ *   startBare(opts)       a SEPARATE Miniflare running a hello-world worker, same compat date/flags
+ *   startPassthrough(opts) self-test stand-in: a worker doing one service-binding fetch to a
+ *                         hello-world upstream (separate Miniflare too)
+ * Every start* returns { name, url, entryUrl, mf, logs, dispose }. Everything binds to 127.0.0.1.
+ *
+ * `url` is a workerd socket bound DIRECTLY to the entry worker (Miniflare `unsafeDirectSockets`).
+ * Miniflare's own entry socket (`entryUrl`) first runs an internal router worker (cf blob, pretty
+ * errors, encoding) which on this machine cut a bare worker from ~7,000 to ~2,400 req/s and would
+ * dilute every ratio, so load never goes through it.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare, Log, LogLevel } from "miniflare";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const DIST_ROOT = join(REPO_ROOT, "infra/bench/dist"); // covered by the root `dist/` ignore
+/** Mesh workers; the first is the entry (the only public worker). */
+export const MESH_WORKERS = ["gateway", "ratelimit", "chat", "rag", "ingest", "tools"];
+const HOST = "127.0.0.1";
+
+const configPathOf = (name) => join(REPO_ROOT, "workers", name, "wrangler.jsonc");
+
+/** wrangler's API, imported lazily with its console chatter limited to errors. */
+let wranglerApi;
+async function wrangler() {
+  process.env.WRANGLER_LOG ??= "error";
+  process.env.WRANGLER_SEND_METRICS ??= "false";
+  wranglerApi ??= await import("wrangler");
+  return wranglerApi;
+}
+
+/** A currently free TCP port on 127.0.0.1 (explicit ports keep the run reproducible in logs). */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", rej);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Builds each worker's deployable bundle; rejects with wrangler's output on failure. */
+export async function buildWorkers(names = MESH_WORKERS) {
+  const bin = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin/wrangler.js");
+  await Promise.all(
+    names.map(
+      (name) =>
+        new Promise((res, rej) => {
+          const outdir = join(DIST_ROOT, name);
+          mkdirSync(outdir, { recursive: true });
+          const args = [bin, "deploy", "--dry-run", "--outdir", outdir, "--config", configPathOf(name)];
+          const child = spawn(process.execPath, args, {
+            cwd: join(REPO_ROOT, "workers", name),
+            env: { ...process.env, WRANGLER_LOG: "warn", WRANGLER_SEND_METRICS: "false", CI: "1" },
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          let out = "";
+          child.stdout.on("data", (d) => (out += d));
+          child.stderr.on("data", (d) => (out += d));
+          child.on("error", rej);
+          child.on("exit", (code) => {
+            if (code === 0 && existsSync(join(outdir, "index.js"))) return res();
+            rej(new Error(`build of workers/${name} failed (exit ${code}):\n${out.trim()}`));
+          });
+        }),
+    ),
+  );
+}
+
+/** Drains workerd's stdout/stderr (worker console output) so it neither floods the table nor blocks. */
+function logSink() {
+  const logs = { lines: 0, tail: [] };
+  const take = (stream) =>
+    stream.on("data", (chunk) => {
+      const lines = String(chunk).split("\n").filter(Boolean);
+      logs.lines += lines.length;
+      logs.tail.push(...lines);
+      if (logs.tail.length > 40) logs.tail.splice(0, logs.tail.length - 40);
+      if (process.env.BENCH_VERBOSE) lines.forEach((l) => process.stderr.write(`  [workerd] ${l}\n`));
+    });
+  return { logs, handleRuntimeStdio: (stdout, stderr) => (take(stdout), take(stderr)) };
+}
+
+/** Starts a Miniflare with the given workers (first = entry); `port` is the direct socket. */
+async function serve(name, port, workers, { persistRoot } = {}) {
+  const { logs, handleRuntimeStdio } = logSink();
+  const [entry, ...rest] = workers;
+  const mf = new Miniflare({
+    host: HOST,
+    port: await freePort(),
+    cf: false, // no network fetch of the cf object; not used on the direct socket anyway
+    log: new Log(LogLevel.WARN),
+    logRequests: false,
+    telemetry: { enabled: false },
+    handleRuntimeStdio,
+    ...(persistRoot ? { defaultPersistRoot: persistRoot } : {}),
+    workers: [{ ...entry, unsafeDirectSockets: [{ host: HOST, port }] }, ...rest],
+  });
+  let url, entryUrl;
+  try {
+    entryUrl = (await mf.ready).toString().replace(/\/$/, "");
+    url = (await mf.unsafeGetDirectURL(entry.name)).toString().replace(/\/$/, "");
+  } catch (err) {
+    await mf.dispose().catch(() => {});
+    throw err;
+  }
+  let disposed = false;
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await mf.dispose();
+  };
+  return { name, url, entryUrl, port, mf, logs, dispose };
+}
+
+/** Compatibility settings of a worker's wrangler.jsonc, reused so the baselines run under the same ones. */
+export async function compatOf(worker = "gateway") {
+  const { unstable_readConfig } = await wrangler();
+  const config = unstable_readConfig({ config: configPathOf(worker) });
+  return { compatibilityDate: config.compatibility_date, compatibilityFlags: config.compatibility_flags ?? [] };
+}
+
+/** Applies every D1 database's migrations_dir/*.sql (sorted) to the running mesh. */
+async function applyD1Migrations(mf, workerName, config, configDir, splitSql) {
+  const applied = [];
+  for (const db of config.d1_databases ?? []) {
+    const dir = resolve(configDir, db.migrations_dir ?? "migrations");
+    if (!existsSync(dir)) continue;
+    const d1 = await mf.getD1Database(db.binding, workerName);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+      const statements = splitSql(readFileSync(join(dir, file), "utf8"));
+      if (statements.length) await d1.batch(statements.map((s) => d1.prepare(s)));
+      applied.push(`${db.binding}:${file}`);
+    }
+  }
+  return applied;
+}
+
+/**
+ * Starts the whole mesh on plain workerd. `secrets` are added as plain-text bindings of the entry
+ * worker (e.g. OPERATOR_TOKEN), the equivalent of `wrangler secret put`.
+ */
+export async function startMesh({ port, secrets = {}, names = MESH_WORKERS, persistRoot }) {
+  const { unstable_readConfig, unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } = await wrangler();
+  const entries = names.map((dir, i) => {
+    const config = unstable_readConfig({ config: configPathOf(dir) });
+    const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+    const dist = join(DIST_ROOT, dir);
+    if (!existsSync(join(dist, "index.js"))) throw new Error(`no bundle at ${dist}/index.js (build first)`);
+    const options = {
+      ...workerOptions,
+      name: config.name,
+      modules: true,
+      scriptPath: join(dist, "index.js"),
+      modulesRoot: dist,
+      bindings: { ...workerOptions.bindings, ...(i === 0 ? secrets : {}) },
+    };
+    return { dir, config, options };
+  });
+  const handle = await serve("mesh", port, entries.map((e) => e.options), { persistRoot });
+  try {
+    handle.migrations = [];
+    for (const e of entries) {
+      const applied = await applyD1Migrations(handle.mf, e.config.name, e.config, dirname(configPathOf(e.dir)), unstable_splitSqlQuery);
+      handle.migrations.push(...applied.map((a) => `${e.dir}/${a}`));
+    }
+  } catch (err) {
+    await handle.dispose().catch(() => {});
+    throw err;
+  }
+  return handle;
+}
+
+const HELLO = `export default { fetch() { return new Response("ok"); } };`;
+
+/** The baseline: a bare hello-world worker in its own Miniflare (own workerd process). */
+export async function startBare({ port, compat }) {
+  return serve("bare", port, [{ name: "bare", modules: true, script: HELLO, ...compat }]);
+}
+
+/** Self-test stand-in for the gateway: one service-binding fetch to a hello-world upstream. */
+export async function startPassthrough({ port, compat }) {
+  const passthrough = `export default { fetch(request, env) { return env.UPSTREAM.fetch(request); } };`;
+  return serve("passthrough", port, [
+    { name: "passthrough", modules: true, script: passthrough, serviceBindings: { UPSTREAM: "upstream" }, ...compat },
+    { name: "upstream", modules: true, script: HELLO, ...compat },
+  ]);
+}

@@ -1,0 +1,70 @@
+/**
+ * Smoke test of the README's first command: starts `pnpm dev` on spare ports, waits for the
+ * printed dev keys, checks /health, an authenticated route (200), the same route without a key
+ * (401) and with the other tenant's key (403), then stops the mesh (its whole process group).
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "../..");
+const port = Number(process.env.SMOKE_PORT ?? 8799);
+const url = `http://127.0.0.1:${port}`;
+const keysPath = join(root, ".dev/keys.json");
+
+function expectStatus(label: string, actual: number, expected: number): void {
+  if (actual !== expected) throw new Error(`${label}: expected ${expected}, got ${actual}`);
+  console.log(`smoke: ${label} → ${actual}`);
+}
+
+async function main(): Promise<void> {
+  rmSync(keysPath, { force: true });
+  const dev = spawn("pnpm", ["dev"], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), INSPECTOR_PORT: String(port + 1000) },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  dev.stdout.on("data", (chunk) => (output += chunk));
+  dev.stderr.on("data", (chunk) => (output += chunk));
+  const stop = () => {
+    try {
+      process.kill(-dev.pid!, "SIGTERM");
+    } catch {}
+  };
+  try {
+    const deadline = Date.now() + 180_000;
+    while (!(existsSync(keysPath) && output.includes("dev key:"))) {
+      if (dev.exitCode !== null) throw new Error(`pnpm dev exited early (code ${dev.exitCode})`);
+      if (Date.now() > deadline) throw new Error("pnpm dev did not print dev keys within 180 s");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const keys = JSON.parse(readFileSync(keysPath, "utf8")) as Record<string, string>;
+    expectStatus("GET /health", (await fetch(`${url}/health`)).status, 200);
+    const tenant = await fetch(`${url}/v1/tenant`, { headers: { authorization: `Bearer ${keys.acme}` } });
+    expectStatus("GET /v1/tenant with acme's dev key", tenant.status, 200);
+    const body = (await tenant.json()) as { id: string };
+    if (body.id !== "acme") throw new Error(`GET /v1/tenant answered tenant ${body.id}, expected acme`);
+    expectStatus("GET /v1/tenant without a key", (await fetch(`${url}/v1/tenant`, { headers: { "x-tenant-id": "acme" } })).status, 401);
+    expectStatus(
+      "GET /v1/tenant with globex's key for acme",
+      (await fetch(`${url}/v1/tenant`, { headers: { "x-tenant-id": "acme", authorization: `Bearer ${keys.globex}` } })).status,
+      403,
+    );
+    const mesh = (await (await fetch(`${url}/v1/mesh`, { headers: { authorization: `Bearer ${keys.globex}` } })).json()) as { ok: boolean };
+    if (!mesh.ok) throw new Error(`GET /v1/mesh reports an unreachable worker: ${JSON.stringify(mesh)}`);
+    console.log("smoke: GET /v1/mesh → every internal worker answered");
+    console.log("smoke: passed");
+  } catch (error) {
+    console.error(output.split("\n").slice(-40).join("\n"));
+    throw error;
+  } finally {
+    stop();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`smoke: FAILED: ${error.message}`);
+  process.exit(1);
+});

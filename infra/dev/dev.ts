@@ -1,0 +1,94 @@
+/**
+ * `pnpm dev` — the whole mesh on this machine, on embedded defaults:
+ *   1. regenerates the tenant index, creates a local operator token (gitignored .dev/),
+ *   2. applies the gateway's D1 migrations to the local state in .dev/state,
+ *   3. starts every worker in one `wrangler dev` (gateway first; the only one with a port),
+ *   4. once /health answers, makes sure each demo tenant has a working dev key, prints them and
+ *      writes them to .dev/keys.json as { "acme": "<key>", "globex": "<key>" }.
+ * PORT (default 8787) and INSPECTOR_PORT (default 9229) override the ports; 127.0.0.1 only.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { devDir, operatorCall, operatorTokenPath, repoRoot, type OperatorTarget } from "../lib/operator-client";
+
+const WORKERS = ["gateway", "ratelimit", "chat", "rag", "ingest", "tools"];
+const DEMO_TENANTS = ["acme", "globex"];
+const DEV_SCOPES = ["chat", "search", "ingest", "tools", "admin"];
+const port = Number(process.env.PORT ?? 8787);
+const inspectorPort = Number(process.env.INSPECTOR_PORT ?? 9229);
+const stateDir = join(devDir, "state");
+const keysPath = join(devDir, "keys.json");
+const wranglerBin = join(repoRoot, "node_modules", ".bin", "wrangler");
+
+function run(command: string, args: string[], cwd = repoRoot): void {
+  const result = spawnSync(command, args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${result.status})`);
+}
+
+function operatorToken(): string {
+  mkdirSync(devDir, { recursive: true });
+  if (!existsSync(operatorTokenPath)) writeFileSync(operatorTokenPath, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+  const token = readFileSync(operatorTokenPath, "utf8").trim();
+  // wrangler dev reads secrets from .dev.vars beside the config (gitignored).
+  writeFileSync(join(repoRoot, "workers/gateway/.dev.vars"), `OPERATOR_TOKEN=${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function waitForHealth(url: string, child: ReturnType<typeof spawn>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (code ${child.exitCode}) before the gateway came up`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`gateway did not answer ${url}/health within 120 s`);
+}
+
+async function keyWorks(url: string, key: string): Promise<boolean> {
+  const response = await fetch(`${url}/v1/tenant`, { headers: { authorization: `Bearer ${key}` } });
+  return response.status === 200 || response.status === 429;
+}
+
+async function ensureDevKeys(target: OperatorTarget): Promise<Record<string, string>> {
+  const keys: Record<string, string> = existsSync(keysPath) ? JSON.parse(readFileSync(keysPath, "utf8")) : {};
+  for (const tenant of DEMO_TENANTS) {
+    if (keys[tenant] && (await keyWorks(target.url, keys[tenant]))) continue;
+    const created = await operatorCall<{ key: string }>(target, "POST", `/admin/tenants/${tenant}/keys`, { name: "dev key (pnpm dev)", scopes: DEV_SCOPES });
+    keys[tenant] = created.key;
+  }
+  writeFileSync(keysPath, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  return keys;
+}
+
+async function main(): Promise<void> {
+  run("pnpm", ["--silent", "tenants:build"]);
+  const token = operatorToken();
+  run(wranglerBin, ["d1", "migrations", "apply", "crispy-keys", "--local", "--persist-to", stateDir], join(repoRoot, "workers/gateway"));
+
+  const configs = WORKERS.flatMap((worker) => ["-c", join(repoRoot, "workers", worker, "wrangler.jsonc")]);
+  const child = spawn(
+    wranglerBin,
+    ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", stateDir, "--show-interactive-dev-session=false"],
+    { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const stop = () => child.kill("SIGTERM");
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  child.on("exit", (code) => process.exit(code ?? 0));
+
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, child);
+  const keys = await ensureDevKeys({ url, token });
+  console.log(`\n  Crispy Enigma mesh is up at ${url}  (state: .dev/state, keys: .dev/keys.json)\n`);
+  for (const [tenant, key] of Object.entries(keys)) console.log(`  ${tenant.padEnd(7)} dev key: ${key}`);
+  console.log(`\n  try:  curl -H "authorization: Bearer ${keys.acme}" ${url}/v1/tenant\n`);
+}
+
+main().catch((error: Error) => {
+  console.error(`pnpm dev: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+/**
+ * The one place error codes become HTTP statuses, and the one error body shape:
+ * `{ "error": { "code", "message", "requestId", "details"? } }`. Handlers throw `HttpError` (or
+ * return an RPC failure through `unwrap`); the app's catch turns it into a response.
+ */
+import type { ErrorBody, ErrorCode, RpcError, RpcResult } from "@crispy/contracts";
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  tenant_required: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  tenant_unknown: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  budget_exceeded: 429,
+  internal: 500,
+  ai_unavailable: 502,
+  upstream_unavailable: 503,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS_BY_CODE[code];
+}
+
+export class HttpError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, headers?: Record<string, string>) {
+    super(message);
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
+  }
+
+  static from(error: RpcError): HttpError {
+    return new HttpError(error.code, error.message, error.details);
+  }
+}
+
+/** The value of a successful RPC result, or the failure thrown as an HttpError. */
+export function unwrap<T>(result: RpcResult<T>): T {
+  if (!result.ok) throw HttpError.from(result.error);
+  return result.value;
+}
+
+export function errorResponse(
+  code: ErrorCode,
+  message: string,
+  requestId: string,
+  details?: Record<string, unknown>,
+  headers?: Record<string, string>,
+): Response {
+  const body: ErrorBody = { error: { code, message, requestId, ...(details ? { details } : {}) } };
+  const response = Response.json(body, { status: statusOf(code) });
+  if (headers) for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+}

@@ -1,0 +1,31 @@
+/** Every public route of the gateway, in one table. */
+import { Router, type IRequest } from "itty-router";
+import { HttpError } from "./http/errors";
+import { createTenantKey, listTenantKeys, revokeTenantKey } from "./routes/admin-keys";
+import type { RouteArgs } from "./routes/handler";
+import { health } from "./routes/health";
+import { listOwnKeys } from "./routes/keys";
+import { meshStatus, tenantSummary } from "./routes/tenant";
+
+export const router = Router<IRequest, RouteArgs>();
+
+router
+  .get("/health", health)
+  .get("/v1/tenant", tenantSummary)
+  .get("/v1/mesh", meshStatus)
+  .get("/v1/keys", listOwnKeys)
+  .post("/admin/tenants/:tenantId/keys", createTenantKey)
+  .get("/admin/tenants/:tenantId/keys", listTenantKeys)
+  .delete("/admin/tenants/:tenantId/keys/:keyId", revokeTenantKey)
+  .all("*", (request: IRequest) => {
+    const path = new URL(request.url).pathname;
+    const allowed = new Set<string>();
+    for (const [method, pattern] of router.routes) {
+      if (method !== "ALL" && pattern.test(path)) allowed.add(method);
+    }
+    if (allowed.size > 0) {
+      const allow = [...allowed].sort().join(", ");
+      throw new HttpError("method_not_allowed", `${request.method} is not allowed on ${path}; allowed: ${allow}`, { allowed: [...allowed] }, { allow });
+    }
+    throw new HttpError("not_found", `no route for ${request.method} ${path}`);
+  });

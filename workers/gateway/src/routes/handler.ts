@@ -1,0 +1,30 @@
+/** Handler shapes and the wrappers that put authentication and limits in front of a route. */
+import type { IRequest } from "itty-router";
+import type { Scope, TenantContext } from "@crispy/contracts";
+import { authenticate } from "../auth/authenticate";
+import { enforceRateLimit } from "../limits";
+import { tenantContext, type AuthenticatedState, type RequestState } from "../state";
+
+export type RouteArgs = [env: GatewayEnv, ctx: ExecutionContext, state: RequestState];
+export type Handler = (request: IRequest, ...args: RouteArgs) => Promise<unknown> | unknown;
+
+export interface TenantRequest {
+  request: IRequest;
+  env: GatewayEnv;
+  ctx: ExecutionContext;
+  state: AuthenticatedState;
+  tenant: TenantContext;
+}
+
+/**
+ * A data route: resolves and authenticates the tenant (needing `scope`, if given), applies the
+ * key's rate limit, then runs `handler` with the tenant context every RPC call takes first.
+ */
+export function tenantRoute(scope: Scope | undefined, handler: (req: TenantRequest) => Promise<unknown> | unknown): Handler {
+  return async (request, env, ctx, state) => {
+    const authed = await authenticate(request, env, ctx, state, scope);
+    const tenant = tenantContext(authed);
+    await enforceRateLimit(env, state, tenant, { kind: "key", id: authed.key.id });
+    return handler({ request, env, ctx, state: authed, tenant });
+  };
+}

@@ -1,0 +1,31 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+// @ts-expect-error -- plain ESM helper shared with `pnpm bench`, no type declarations
+import { builtWorkerOptions, INTERNAL_WORKERS } from "../../infra/mesh/worker-options.mjs";
+
+export const OPERATOR_TOKEN = "test-operator-token";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.jsonc" },
+        remoteBindings: false,
+        miniflare: {
+          bindings: { OPERATOR_TOKEN, TEST_MIGRATIONS: migrations, KEY_CACHE_TTL_MS: "10000" },
+          // The internal workers run beside the gateway exactly as built for deploy.
+          workers: (INTERNAL_WORKERS as string[]).map((name) => builtWorkerOptions(name)),
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ["./test/setup/apply-migrations.ts"],
+      include: ["test/**/*.test.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+      // One access-log line per request is noise in test output; errors still print.
+      onConsoleLog: (line: string) => !line.includes('"event":"request"'),
+    },
+  };
+});
