@@ -13,7 +13,7 @@
  *
  * --self-test  measures bare vs an inline one-fetch passthrough worker; needs none of the repo's
  *              workers, so it checks the harness itself (expect roughly 0.5× throughput).
- * --no-build   reuse the bundles already in infra/bench/dist/.
+ * --no-build   reuse the bundles already in workers/<name>/dist/.
  * --storage    tmpfs (default when /dev/shm exists) | disk: where workerd keeps DO/D1 SQLite files.
  *              tmpfs keeps this VM's ext4 fsync cost (~30 % of gateway throughput here) out of
  *              the numbers; production storage is not a local disk either. Always reported.
@@ -230,7 +230,7 @@ async function main() {
 
   if (needed.has("gateway")) {
     if (!args["no-build"]) {
-      log("building workers (wrangler deploy --dry-run --outdir infra/bench/dist/<worker>) …");
+      log("building workers (wrangler deploy --dry-run --outdir workers/<name>/dist, skipped when current) …");
       await buildWorkers();
     }
     ctx.operatorToken = randomBytes(32).toString("hex");

@@ -2,7 +2,7 @@
  * mesh.mjs — builds the workers' bundles and serves them on plain workerd through Miniflare's API
  * (never `wrangler dev`, whose proxy caps throughput near 340 req/s).
  *
- *   buildWorkers(names)   `wrangler deploy --dry-run --outdir infra/bench/dist/<name>` per worker
+ *   buildWorkers(names)   each worker's deploy bundle (workers/<name>/dist), via infra/mesh
  *   startMesh(opts)       one Miniflare holding all six workers, gateway first (the entry), with
  *                         bindings translated from each wrangler.jsonc, D1 migrations applied and
  *                         a per-run OPERATOR_TOKEN secret
@@ -16,16 +16,14 @@
  * errors, encoding) which on this machine cut a bare worker from ~7,000 to ~2,400 req/s and would
  * dilute every ratio, so load never goes through it.
  */
-import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare, Log, LogLevel } from "miniflare";
+import { builtWorkerOptions, ensureBuilt } from "../mesh/worker-options.mjs";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const DIST_ROOT = join(REPO_ROOT, "infra/bench/dist"); // covered by the root `dist/` ignore
 /** Mesh workers; the first is the entry (the only public worker). */
 export const MESH_WORKERS = ["gateway", "ratelimit", "chat", "rag", "ingest", "tools"];
 const HOST = "127.0.0.1";
@@ -54,32 +52,9 @@ export function freePort() {
   });
 }
 
-/** Builds each worker's deployable bundle; rejects with wrangler's output on failure. */
+/** Builds each worker's deployable bundle (workers/<name>/dist) unless it is already current. */
 export async function buildWorkers(names = MESH_WORKERS) {
-  const bin = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin/wrangler.js");
-  await Promise.all(
-    names.map(
-      (name) =>
-        new Promise((res, rej) => {
-          const outdir = join(DIST_ROOT, name);
-          mkdirSync(outdir, { recursive: true });
-          const args = [bin, "deploy", "--dry-run", "--outdir", outdir, "--config", configPathOf(name)];
-          const child = spawn(process.execPath, args, {
-            cwd: join(REPO_ROOT, "workers", name),
-            env: { ...process.env, WRANGLER_LOG: "warn", WRANGLER_SEND_METRICS: "false", CI: "1" },
-            stdio: ["ignore", "pipe", "pipe"],
-          });
-          let out = "";
-          child.stdout.on("data", (d) => (out += d));
-          child.stderr.on("data", (d) => (out += d));
-          child.on("error", rej);
-          child.on("exit", (code) => {
-            if (code === 0 && existsSync(join(outdir, "index.js"))) return res();
-            rej(new Error(`build of workers/${name} failed (exit ${code}):\n${out.trim()}`));
-          });
-        }),
-    ),
-  );
+  for (const name of names) ensureBuilt(name);
 }
 
 /** Drains workerd's stdout/stderr (worker console output) so it neither floods the table nor blocks. */
@@ -156,20 +131,10 @@ async function applyD1Migrations(mf, workerName, config, configDir, splitSql) {
  * worker (e.g. OPERATOR_TOKEN), the equivalent of `wrangler secret put`.
  */
 export async function startMesh({ port, secrets = {}, names = MESH_WORKERS, persistRoot }) {
-  const { unstable_readConfig, unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } = await wrangler();
+  const { unstable_readConfig, unstable_splitSqlQuery } = await wrangler();
   const entries = names.map((dir, i) => {
     const config = unstable_readConfig({ config: configPathOf(dir) });
-    const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
-    const dist = join(DIST_ROOT, dir);
-    if (!existsSync(join(dist, "index.js"))) throw new Error(`no bundle at ${dist}/index.js (build first)`);
-    const options = {
-      ...workerOptions,
-      name: config.name,
-      modules: true,
-      scriptPath: join(dist, "index.js"),
-      modulesRoot: dist,
-      bindings: { ...workerOptions.bindings, ...(i === 0 ? secrets : {}) },
-    };
+    const options = builtWorkerOptions(dir, { bindings: i === 0 ? secrets : {} });
     return { dir, config, options };
   });
   const handle = await serve("mesh", port, entries.map((e) => e.options), { persistRoot });
