@@ -6,6 +6,7 @@ import type { RouteArgs } from "./routes/handler";
 import { health } from "./routes/health";
 import { listOwnKeys } from "./routes/keys";
 import { meshStatus, tenantSummary } from "./routes/tenant";
+import { usage } from "./routes/usage";
 
 export const router = Router<IRequest, RouteArgs>();
 
@@ -14,6 +15,7 @@ router
   .get("/v1/tenant", tenantSummary)
   .get("/v1/mesh", meshStatus)
   .get("/v1/keys", listOwnKeys)
+  .get("/v1/usage", usage)
   .post("/admin/tenants/:tenantId/keys", createTenantKey)
   .get("/admin/tenants/:tenantId/keys", listTenantKeys)
   .delete("/admin/tenants/:tenantId/keys/:keyId", revokeTenantKey)

@@ -42,3 +42,16 @@ describe("request-rate limits through the gateway", () => {
     expect(responses.every((r) => r.status === 200)).toBe(true);
   });
 });
+
+describe("token budget readout", () => {
+  it("reports the tenant's daily and monthly budgets with nothing hidden from other tenants", async () => {
+    const { key } = await createKey("globex");
+    const response = await call("/v1/usage", { headers: bearer(key) });
+    expect(response.status).toBe(200);
+    const body = await response.json<{ daily: { limit: number; used: number; resetsAt: string }; monthly: { limit: number } }>();
+    expect(body.daily.limit).toBe(50_000);
+    expect(body.monthly.limit).toBe(1_000_000);
+    expect(body.daily.used).toBe(0);
+    expect(Date.parse(body.daily.resetsAt)).toBeGreaterThan(Date.now());
+  });
+});
