@@ -25,6 +25,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { measureTtfb } from "./ttfb.mjs";
 import { buildWorkers, compatOf, freePort, REPO_ROOT, startBare, startMesh, startPassthrough } from "./mesh.mjs";
 import { liveChildren, runLoad } from "./load.mjs";
 import { scenarios as allScenarios } from "./scenarios.mjs";
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     connections: { type: "string" },
     rounds: { type: "string" },
     warmup: { type: "string" },
+    "ttfb-samples": { type: "string" },
     scenario: { type: "string", multiple: true },
     "self-test": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
@@ -64,6 +66,8 @@ const settings = {
   warmup: num("warmup", "BENCH_WARMUP", 2),
   storage: args.storage ?? process.env.BENCH_STORAGE ?? (existsSync("/dev/shm") ? "tmpfs" : "disk"),
 };
+/** Sequential samples per side and round for time-to-first-token scenarios. */
+const TTFB_SAMPLES = Math.max(10, Math.round(num("ttfb-samples", "BENCH_TTFB_SAMPLES", 100)));
 if (!["tmpfs", "disk"].includes(settings.storage)) throw new Error("--storage must be tmpfs or disk");
 if (args.verbose) process.env.BENCH_VERBOSE = "1";
 const outFile = args.out ?? join(REPO_ROOT, "infra/bench/results/latest.json");
@@ -211,8 +215,9 @@ function report(result) {
   for (const side of [a, b])
     log(`    ${side.target.padEnd(12)} ${side.rounds.map((r) => `${fmtInt(r.rps)} · ${fmt(r.p50)} · ${fmt(r.p99)}`).join("   |   ")}`);
   const mark = (ok) => (ok ? "MET" : "NOT MET");
-  log(`  throughput ${b.target}/${a.target}: ${fmt(c.throughputRatio)}×  (target ≥ ${c.targets.minThroughputRatio}×: ${mark(c.throughputMet)})`);
-  log(`  added p50: ${c.addedP50Ms >= 0 ? "+" : ""}${fmt(c.addedP50Ms)} ms  (target ≤ ${c.targets.maxAddedP50Ms} ms: ${mark(c.addedP50Met)})`);
+  const against = (text) => (c.targets ? `  (${text})` : "");
+  log(`  throughput ${b.target}/${a.target}: ${fmt(c.throughputRatio)}×${against(`target ≥ ${c.targets?.minThroughputRatio}×: ${mark(c.throughputMet)}`)}`);
+  log(`  added p50: ${c.addedP50Ms >= 0 ? "+" : ""}${fmt(c.addedP50Ms)} ms${against(`target ≤ ${c.targets?.maxAddedP50Ms} ms: ${mark(c.addedP50Met)}`)}`);
   log(`  added p99: ${c.addedP99Ms >= 0 ? "+" : ""}${fmt(c.addedP99Ms)} ms`);
   log(result.valid ? "  run: VALID" : `  run: INVALID — ${result.issues.join("; ")}`);
 }
@@ -259,6 +264,18 @@ async function main() {
 
   const results = [];
   for (const scenario of selected) {
+    if (scenario.kind === "ttfb") {
+      log(`  ${scenario.name}: ${settings.rounds} round(s) × ${TTFB_SAMPLES} sequential samples per side …`);
+      const measured = await measureTtfb({ url: ctx.urls.gateway, apiKey: ctx.apiKey, samples: TTFB_SAMPLES, rounds: settings.rounds });
+      const addedP50Ms = measured.gateway.p50 - measured.direct.p50;
+      const result = { name: scenario.name, description: scenario.description, valid: true, issues: [], ttfb: measured, comparison: { addedP50Ms, addedP99Ms: measured.gateway.p99 - measured.direct.p99, targets: scenario.targets, addedP50Met: addedP50Ms <= scenario.targets.maxAddedP50Ms } };
+      results.push(result);
+      log(`\n== ${scenario.name}: ${scenario.description}`);
+      log(`  direct (in-process local model)  p50 ${fmt(measured.direct.p50)} ms  p99 ${fmt(measured.direct.p99)} ms  (n=${measured.direct.n})`);
+      log(`  gateway POST /v1/chat (stream)   p50 ${fmt(measured.gateway.p50)} ms  p99 ${fmt(measured.gateway.p99)} ms  (n=${measured.gateway.n})`);
+      log(`  added p50: +${fmt(addedP50Ms)} ms  (target ≤ ${scenario.targets.maxAddedP50Ms} ms: ${result.comparison.addedP50Met ? "MET" : "NOT MET"});  added p99: +${fmt(result.comparison.addedP99Ms)} ms`);
+      continue;
+    }
     const sides = { baseline: scenario.baseline, subject: scenario.subject };
     const reqs = Object.fromEntries(Object.entries(sides).map(([k, side]) => [k, requestOf(side, ctx)]));
     const issues = [];
@@ -284,7 +301,8 @@ async function main() {
       if (s.mean.non2xx) issues.push(`${s.target}: ${s.mean.non2xx} non-2xx responses (${s.mean.status429} × 429) — codes ${JSON.stringify(Object.assign({}, ...s.rounds.map((r) => r.statusCodes)))}`);
       if (s.mean.errors) issues.push(`${s.target}: ${s.mean.errors} socket errors/timeouts`);
     }
-    const targets = scenario.targets ?? { minThroughputRatio: 0.5, maxAddedP50Ms: 2 };
+    // `targets: null` means the scenario reports figures with no target of its own.
+    const targets = scenario.targets === undefined ? { minThroughputRatio: 0.5, maxAddedP50Ms: 2 } : scenario.targets;
     const throughputRatio = subject.mean.rps / baseline.mean.rps;
     const addedP50Ms = subject.mean.p50 - baseline.mean.p50;
     const comparison = {
@@ -292,8 +310,8 @@ async function main() {
       addedP50Ms,
       addedP99Ms: subject.mean.p99 - baseline.mean.p99,
       targets,
-      throughputMet: throughputRatio >= targets.minThroughputRatio,
-      addedP50Met: addedP50Ms <= targets.maxAddedP50Ms,
+      throughputMet: targets ? throughputRatio >= targets.minThroughputRatio : null,
+      addedP50Met: targets ? addedP50Ms <= targets.maxAddedP50Ms : null,
     };
     const result = { name: scenario.name, description: scenario.description, valid: issues.length === 0, issues, baseline, subject, comparison };
     results.push(result);

@@ -1,11 +1,13 @@
 /**
  * Smoke test of the README's first command: starts `pnpm dev` on spare ports, waits for the
  * printed dev keys, checks /health, an authenticated route (200), the same route without a key
- * (401) and with the other tenant's key (403), then stops the mesh (its whole process group).
+ * (401) and with the other tenant's key (403), the official `openai` client against the
+ * OpenAI-compatible API (openai-check.ts), then stops the mesh (its whole process group).
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { openAiCheck } from "./openai-check";
 
 const root = join(import.meta.dirname, "../..");
 const port = Number(process.env.SMOKE_PORT ?? 8799);
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     const mesh = (await (await fetch(`${url}/v1/mesh`, { headers: { authorization: `Bearer ${keys.globex}` } })).json()) as { ok: boolean };
     if (!mesh.ok) throw new Error(`GET /v1/mesh reports an unreachable worker: ${JSON.stringify(mesh)}`);
     console.log("smoke: GET /v1/mesh → every internal worker answered");
+    await openAiCheck(url, keys.acme!);
     console.log("smoke: passed");
   } catch (error) {
     console.error(output.split("\n").slice(-40).join("\n"));

@@ -1,7 +1,34 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+// @ts-expect-error -- plain ESM helper shared with `pnpm bench`, no type declarations
+import { builtWorkerOptions } from "../../infra/mesh/worker-options.mjs";
+
+/**
+ * Two projects over the same worker: "chat" runs the local model with no per-token delay (fast),
+ * "paced" with 50 ms between tokens and a 100 ms heartbeat, for the tests that observe timing
+ * (`*-paced.integration.test.ts`). crispy-ratelimit runs beside it as built for deploy (token
+ * budgets are reserved and settled for real).
+ */
+const PACED = "test/**/*-paced.integration.test.ts";
+
+function project(name: string, include: string[], exclude: string[], bindings: Record<string, string>) {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.jsonc" },
+        remoteBindings: false,
+        miniflare: { bindings, workers: [builtWorkerOptions("ratelimit")] },
+      }),
+    ],
+    test: { name, include, exclude, testTimeout: 30_000, hookTimeout: 30_000 },
+  };
+}
 
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.jsonc" }, remoteBindings: false })],
-  test: { include: ["test/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 },
+  test: {
+    projects: [
+      project("chat", ["test/**/*.test.ts"], [PACED], { LOCAL_TOKEN_DELAY_MS: "0" }),
+      project("paced", [PACED], [], { LOCAL_TOKEN_DELAY_MS: "50", HEARTBEAT_MS: "100" }),
+    ],
+  },
 });

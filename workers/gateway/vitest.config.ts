@@ -14,8 +14,11 @@ export default defineConfig(async () => {
         remoteBindings: false,
         miniflare: {
           bindings: { OPERATOR_TOKEN, TEST_MIGRATIONS: migrations, KEY_CACHE_TTL_MS: "10000" },
-          // The internal workers run beside the gateway exactly as built for deploy.
-          workers: (INTERNAL_WORKERS as string[]).map((name) => builtWorkerOptions(name)),
+          // The internal workers run beside the gateway exactly as built for deploy; the local
+          // model emits a token every 50 ms so streaming tests can see tokens arrive unbuffered.
+          workers: (INTERNAL_WORKERS as string[]).map((name) =>
+            builtWorkerOptions(name, name === "chat" ? { bindings: { LOCAL_TOKEN_DELAY_MS: "50" } } : {}),
+          ),
         },
       }),
     ],

@@ -3,3 +3,5 @@ export * from "./errors";
 export * from "./context";
 export * from "./ratelimit";
 export * from "./api";
+export * from "./chat";
+export * from "./chat-limits";

@@ -2,9 +2,12 @@
 import { Router, type IRequest } from "itty-router";
 import { HttpError } from "./http/errors";
 import { createTenantKey, listTenantKeys, revokeTenantKey } from "./routes/admin-keys";
+import { chat } from "./routes/chat";
 import type { RouteArgs } from "./routes/handler";
 import { health } from "./routes/health";
 import { listOwnKeys } from "./routes/keys";
+import { chatCompletions, models } from "./routes/openai";
+import { deleteSession, listSessions, resetSession, sessionHistory } from "./routes/sessions";
 import { meshStatus, tenantSummary } from "./routes/tenant";
 import { usage } from "./routes/usage";
 
@@ -16,6 +19,17 @@ router
   .get("/v1/mesh", meshStatus)
   .get("/v1/keys", listOwnKeys)
   .get("/v1/usage", usage)
+  .post("/v1/chat", chat)
+  .post("/v1/chat/completions", chatCompletions)
+  .get("/v1/models", models)
+  .get("/v1/sessions", listSessions)
+  .get("/v1/sessions/:sessionId", sessionHistory)
+  .delete("/v1/sessions/:sessionId", deleteSession)
+  .post("/v1/sessions/:sessionId/reset", resetSession)
+  // The seeds' paths, kept as aliases.
+  .post("/chat", chat)
+  .get("/chat/:sessionId/history", sessionHistory)
+  .delete("/chat/:sessionId", deleteSession)
   .post("/admin/tenants/:tenantId/keys", createTenantKey)
   .get("/admin/tenants/:tenantId/keys", listTenantKeys)
   .delete("/admin/tenants/:tenantId/keys/:keyId", revokeTenantKey)

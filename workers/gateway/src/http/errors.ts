@@ -42,7 +42,12 @@ export class HttpError extends Error {
   }
 
   static from(error: RpcError): HttpError {
-    return new HttpError(error.code, error.message, error.details);
+    const resetsAt = error.details?.resetsAt;
+    const headers =
+      error.code === "budget_exceeded" && typeof resetsAt === "string"
+        ? { "retry-after": String(Math.max(1, Math.ceil((Date.parse(resetsAt) - Date.now()) / 1000))) }
+        : undefined;
+    return new HttpError(error.code, error.message, error.details, headers);
   }
 }
 

@@ -1,0 +1,165 @@
+/**
+ * The embedded default provider for `pnpm dev` and tests: offline, deterministic, and labelled
+ * `local/*` so nobody mistakes it for a neural model. Any other model id is refused (non-retryable).
+ *
+ * Chat: the answer is a pure function of the conversation (see `local/compose.ts`): with `context`
+ * it quotes the passages' sentences most lexically similar to the last user message and cites them
+ * as [n]; without, it echoes the message with a label saying it does not reason. It streams word by
+ * word ("token" texts keep their leading space, so concatenating them gives the full answer) with
+ * `tokenDelayMs` between tokens (default 0). `maxTokens` bounds the answer (finishReason "length").
+ * Usage uses `estimateTokens` (ceil(chars/4), +4 per message) for prompt and completion alike; the
+ * prompt counted is the conversation with the context rendered as remote providers would send it.
+ *
+ * Embeddings: hashed word unigrams + character trigrams, L2-normalised (`local/hash-embed.ts`).
+ * Dimensions: `request.dimensions`, else N from a `local/hash-embed-N` model id, else 384.
+ *
+ * Failure injection, chosen by model id (for tests of the resilience layer):
+ * - `local/fail-after-first-token`: streams its first token, then throws a retryable
+ *   `ai_unavailable`; its non-stream `chat` fails the same way before answering.
+ * - `local/slow-first-token`: waits `slowFirstTokenMs` (default one hour) before its first token or
+ *   non-stream answer; an abort signal ends the wait at once with `AiError("aborted")`.
+ * - any other id containing `fail` (e.g. `local/fail-always`): throws a retryable `ai_unavailable`
+ *   before the first token, on every call (embeddings too).
+ */
+import { delay, throwIfAborted } from "../abort";
+import { hashEmbed } from "../local/hash-embed";
+import { composeAnswer } from "../local/compose";
+import { withContext } from "../prompt";
+import { estimatePromptTokens, estimateTokens, estimateUsage } from "../tokens";
+import {
+  AiError,
+  type AiProvider,
+  type CallMeta,
+  type ChatRequest,
+  type ChatResult,
+  type ChatStreamEvent,
+  type EmbedRequest,
+  type EmbedResult,
+  type Usage,
+} from "../types";
+
+export interface LocalProviderOptions {
+  /** Delay before each streamed token; 0 (the default) in tests, e.g. 15 in dev for a visible stream. */
+  tokenDelayMs?: number;
+  /** How long `local/slow-first-token` waits before answering; default one hour. */
+  slowFirstTokenMs?: number;
+}
+
+const DEFAULT_DIMENSIONS = 384;
+const MAX_DIMENSIONS = 8192;
+const ONE_HOUR_MS = 60 * 60 * 1000;
+
+type FailureMode = "none" | "fail" | "fail-after-first-token" | "slow-first-token";
+
+interface Answer {
+  pieces: string[];
+  text: string;
+  usage: Usage;
+  finishReason: "stop" | "length";
+}
+
+export function createLocalProvider(options: LocalProviderOptions = {}): AiProvider {
+  const tokenDelayMs = options.tokenDelayMs ?? 0;
+  const slowFirstTokenMs = options.slowFirstTokenMs ?? ONE_HOUR_MS;
+
+  async function beforeAnswer(model: string, signal: AbortSignal | undefined): Promise<FailureMode> {
+    throwIfAborted(signal);
+    const mode = failureMode(model);
+    if (mode === "fail") throw simulatedOutage(model, "before the first token");
+    if (mode === "slow-first-token") await delay(slowFirstTokenMs, signal);
+    return mode;
+  }
+
+  return {
+    name: "local",
+
+    async chat(request: ChatRequest, _meta: CallMeta): Promise<ChatResult> {
+      const answer = answerFor(request);
+      const mode = await beforeAnswer(request.model, request.signal);
+      if (mode === "fail-after-first-token") throw simulatedOutage(request.model, "mid-answer");
+      return {
+        text: answer.text,
+        usage: answer.usage,
+        model: request.model,
+        finishReason: answer.finishReason,
+      };
+    },
+
+    async *chatStream(request: ChatRequest, _meta: CallMeta): AsyncGenerator<ChatStreamEvent> {
+      const answer = answerFor(request);
+      const mode = await beforeAnswer(request.model, request.signal);
+      for (const [index, piece] of answer.pieces.entries()) {
+        if (tokenDelayMs > 0) await delay(tokenDelayMs, request.signal);
+        else throwIfAborted(request.signal);
+        yield { type: "token", text: piece };
+        if (index === 0 && mode === "fail-after-first-token") {
+          throw simulatedOutage(request.model, "after the first token");
+        }
+      }
+      yield { type: "usage", usage: answer.usage };
+      yield { type: "done", finishReason: answer.finishReason };
+    },
+
+    async embed(request: EmbedRequest, _meta: CallMeta): Promise<EmbedResult> {
+      checkModel(request.model);
+      throwIfAborted(request.signal);
+      if (failureMode(request.model) === "fail") throw simulatedOutage(request.model, "before answering");
+      const dimensions = dimensionsFor(request);
+      return {
+        vectors: request.texts.map((text) => hashEmbed(text, dimensions)),
+        model: request.model,
+        usage: { promptTokens: request.texts.reduce((sum, text) => sum + estimateTokens(text), 0) },
+      };
+    },
+  };
+}
+
+/** The whole answer, split into word pieces and cut to `maxTokens` (by `estimateTokens`). */
+function answerFor(request: ChatRequest): Answer {
+  checkModel(request.model);
+  const full = composeAnswer(request.model, request.messages, request.context);
+  const all = full.match(/\s*\S+/g) ?? [];
+  const pieces: string[] = [];
+  let text = "";
+  for (const piece of all) {
+    if (request.maxTokens !== undefined && estimateTokens(text + piece) > request.maxTokens) break;
+    pieces.push(piece);
+    text += piece;
+  }
+  const prompt = estimatePromptTokens(withContext(request.messages, request.context));
+  return {
+    pieces,
+    text,
+    usage: estimateUsage(prompt, text),
+    finishReason: pieces.length < all.length ? "length" : "stop",
+  };
+}
+
+function checkModel(model: string): void {
+  if (!model.startsWith("local/")) {
+    throw new AiError("ai_unavailable", `the local provider serves only local/* models, not "${model}"`);
+  }
+}
+
+function failureMode(model: string): FailureMode {
+  if (model.includes("fail-after-first-token")) return "fail-after-first-token";
+  if (model.includes("slow-first-token")) return "slow-first-token";
+  if (model.includes("fail")) return "fail";
+  return "none";
+}
+
+function simulatedOutage(model: string, when: string): AiError {
+  return new AiError("ai_unavailable", `${model}: simulated outage ${when}`, undefined, true);
+}
+
+function dimensionsFor(request: EmbedRequest): number {
+  const fromId = /^local\/hash-embed-(\d+)$/.exec(request.model)?.[1];
+  const dimensions = request.dimensions ?? (fromId ? Number(fromId) : DEFAULT_DIMENSIONS);
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS) {
+    throw new AiError(
+      "ai_unavailable",
+      `${request.model}: dimensions must be an integer in 1..${MAX_DIMENSIONS}, not ${dimensions}`,
+    );
+  }
+  return dimensions;
+}

@@ -1,0 +1,174 @@
+/**
+ * Provider for any OpenAI-style endpoint (AI Gateway's compat endpoint, OpenAI, Ollama, vLLM):
+ * POST `${baseUrl}/chat/completions` and `${baseUrl}/embeddings` with a Bearer key when one is set.
+ *
+ * Streams ask for `stream_options: { include_usage: true }`, so the wire is: a role chunk, content
+ * chunks (`choices[0].delta.content`), a chunk with `finish_reason`, a usage chunk with empty
+ * `choices`, then `data: [DONE]`. Usage is estimated when an upstream sends none (older servers).
+ * HTTP 408/429/5xx and network failures are retryable `ai_unavailable`; other statuses are not.
+ * The caller's `signal` goes to `fetch`, so aborting (or cancelling the stream) ends the request.
+ */
+import { throwIfAborted } from "../abort";
+import { badResponse, errorFromStatus, fromThrown, streamError } from "../errors";
+import { finishReasonOf, firstChoice, isRecord, parseObject, readVectors, usageOf } from "../json";
+import { withContext } from "../prompt";
+import { sseData } from "../sse";
+import { estimatePromptTokens, estimateTokens, estimateUsage } from "../tokens";
+import {
+  AiError,
+  type AiProvider,
+  type CallMeta,
+  type ChatRequest,
+  type ChatResult,
+  type ChatStreamEvent,
+  type EmbedRequest,
+  type EmbedResult,
+  type Usage,
+} from "../types";
+
+/** The subset of `fetch` this provider needs (tests pass a fake). */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface OpenAiCompatibleOptions {
+  /** e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`; a trailing slash is ignored. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer …`; optional because local servers (Ollama, vLLM) need none. */
+  apiKey?: string;
+  fetch?: FetchLike;
+}
+
+export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions): AiProvider {
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+
+  async function post(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
+    throwIfAborted(signal);
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+    let response: Response;
+    try {
+      response = await doFetch(`${baseUrl}${path}`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(body),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      throw fromThrown(error, signal);
+    }
+    if (!response.ok) {
+      const detail = await response.text().catch(() => "");
+      throw errorFromStatus(response.status, errorMessageOf(detail));
+    }
+    return response;
+  }
+
+  async function readJson(response: Response, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw fromThrown(error, signal);
+    }
+    return parseObject(text);
+  }
+
+  return {
+    name: "openai-compatible",
+
+    async chat(request: ChatRequest, _meta: CallMeta): Promise<ChatResult> {
+      const messages = withContext(request.messages, request.context);
+      const response = await post("/chat/completions", chatBody(request, messages, false), request.signal);
+      const output = await readJson(response, request.signal);
+      const message = firstChoice(output)?.message;
+      const text = isRecord(message) ? message.content : undefined;
+      if (typeof text !== "string") throw badResponse(`${request.model} returned no message content`);
+      return {
+        text,
+        usage: usageOf(output) ?? estimateUsage(estimatePromptTokens(messages), text),
+        model: request.model,
+        finishReason: finishReasonOf(output) === "length" ? "length" : "stop",
+      };
+    },
+
+    async *chatStream(request: ChatRequest, _meta: CallMeta): AsyncGenerator<ChatStreamEvent> {
+      const messages = withContext(request.messages, request.context);
+      const response = await post("/chat/completions", chatBody(request, messages, true), request.signal);
+      if (!response.body) throw badResponse(`${request.model} sent no stream body`);
+      let text = "";
+      let usage: Usage | undefined;
+      let reason: string | undefined;
+      let sawDone = false;
+      try {
+        for await (const data of sseData(response.body, request.signal)) {
+          if (data === "[DONE]") {
+            sawDone = true;
+            break;
+          }
+          const chunk = parseObject(data);
+          if (chunk.error !== undefined && chunk.error !== null)
+            throw streamError(request.model, chunk.error);
+          const delta = firstChoice(chunk)?.delta;
+          const piece = isRecord(delta) ? delta.content : undefined;
+          if (typeof piece === "string" && piece.length > 0) {
+            text += piece;
+            yield { type: "token", text: piece };
+          }
+          usage = usageOf(chunk) ?? usage;
+          reason = finishReasonOf(chunk) ?? reason;
+        }
+      } catch (error) {
+        throw fromThrown(error, request.signal);
+      }
+      if (!sawDone && reason === undefined) {
+        throw new AiError("ai_unavailable", `${request.model} stream ended before [DONE]`, undefined, true);
+      }
+      yield { type: "usage", usage: usage ?? estimateUsage(estimatePromptTokens(messages), text) };
+      yield { type: "done", finishReason: reason === "length" ? "length" : "stop" };
+    },
+
+    async embed(request: EmbedRequest, _meta: CallMeta): Promise<EmbedResult> {
+      const body: Record<string, unknown> = { model: request.model, input: request.texts };
+      if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+      const output = await readJson(await post("/embeddings", body, request.signal), request.signal);
+      const rows = Array.isArray(output.data) ? [...output.data] : [];
+      // The spec returns rows with an `index`; order by it rather than trusting arrival order.
+      rows.sort((a: unknown, b: unknown) => indexOf(a) - indexOf(b));
+      const vectors = rows.map((row: unknown) => (isRecord(row) ? row.embedding : undefined));
+      return {
+        vectors: readVectors(vectors, request.model, request.texts.length, request.dimensions),
+        model: request.model,
+        usage: {
+          promptTokens:
+            usageOf(output)?.promptTokens ??
+            request.texts.reduce((sum, text) => sum + estimateTokens(text), 0),
+        },
+      };
+    },
+  };
+}
+
+function chatBody(request: ChatRequest, messages: unknown, stream: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: request.model, messages, stream };
+  if (stream) body.stream_options = { include_usage: true };
+  if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  return body;
+}
+
+/** `{"error":{"message":…}}` bodies (OpenAI and most compatibles) give their message; else the text. */
+function errorMessageOf(body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (isRecord(parsed) && isRecord(parsed.error) && typeof parsed.error.message === "string") {
+      return parsed.error.message;
+    }
+  } catch {
+    // not JSON: use the raw text
+  }
+  return body;
+}
+
+function indexOf(row: unknown): number {
+  return isRecord(row) && typeof row.index === "number" ? row.index : 0;
+}

@@ -1,0 +1,262 @@
+import { describe, expect, it } from "vitest";
+import {
+  AiError,
+  createAi,
+  createLocalProvider,
+  createWorkersAiProvider,
+  type AiProvider,
+  type CallMeta,
+  type ResilientStreamEvent,
+} from "../src/index";
+import { collect, collectUntilError, cut, fixture, serve, textOf } from "./helpers/streams";
+
+const meta: CallMeta = { tenantId: "acme", requestId: "req-1", gatewayId: "acme-gw" };
+const messages = [{ role: "user" as const, content: "Is anyone there?" }];
+const ECHO = 'You said: "Is anyone there?". (local/echo-1 is an offline test model; it does not reason.)';
+
+/** Records what the resilience layer asked of the provider, and the sleeps it took. */
+function recorder(failures: AiError[] = [], inner: AiProvider = createLocalProvider()) {
+  const calls: Array<{ model: string; signal?: AbortSignal }> = [];
+  const sleeps: number[] = [];
+  const failNext = () => {
+    const failure = failures.shift();
+    if (failure) throw failure;
+  };
+  const provider: AiProvider = {
+    name: "local",
+    async chat(request, callMeta) {
+      calls.push({ model: request.model, ...(request.signal ? { signal: request.signal } : {}) });
+      failNext();
+      return inner.chat(request, callMeta);
+    },
+    async *chatStream(request, callMeta) {
+      calls.push({ model: request.model, ...(request.signal ? { signal: request.signal } : {}) });
+      failNext();
+      yield* inner.chatStream(request, callMeta);
+    },
+    async embed(request, callMeta) {
+      calls.push({ model: request.model });
+      failNext();
+      return inner.embed(request, callMeta);
+    },
+  };
+  const sleep = async (ms: number) => {
+    sleeps.push(ms);
+  };
+  return { provider, calls, sleeps, sleep };
+}
+
+const outage = () => new AiError("ai_unavailable", "upstream answered HTTP 503", 503, true);
+
+describe("createAi: chatStream", () => {
+  it("answers with the first model and announces it once, right before the first token", async () => {
+    const { provider } = recorder();
+    const events = await collect(createAi(provider).chatStream({ models: ["local/echo-1"], messages }, meta));
+    expect(events[0]).toEqual({ type: "model", model: "local/echo-1" });
+    expect(events[1]?.type).toBe("token");
+    expect(events.filter((event) => event.type === "model")).toHaveLength(1);
+    expect(textOf(events)).toBe(ECHO);
+    expect(events.at(-1)).toEqual({ type: "done", finishReason: "stop" });
+  });
+
+  it("falls back to the next model when one fails before its first token, and says which answered", async () => {
+    const { provider, calls, sleeps, sleep } = recorder();
+    const events = await collect(
+      createAi(provider, { retries: 1, sleep }).chatStream(
+        { models: ["local/fail-always", "local/echo-1-fallback"], messages },
+        meta,
+      ),
+    );
+    expect(events[0]).toEqual({ type: "model", model: "local/echo-1-fallback" });
+    expect(textOf(events)).toContain('You said: "Is anyone there?"');
+    expect(calls.map((call) => call.model)).toEqual([
+      "local/fail-always",
+      "local/fail-always",
+      "local/echo-1-fallback",
+    ]);
+    expect(sleeps).toHaveLength(1); // one retry of the failing model; no wait before falling back
+  });
+
+  it("never switches models after the first token: the failure surfaces as an AiError", async () => {
+    const { provider, calls } = recorder();
+    const { items, error } = await collectUntilError<ResilientStreamEvent>(
+      createAi(provider, { sleep: async () => {} }).chatStream(
+        { models: ["local/fail-after-first-token", "local/echo-1"], messages },
+        meta,
+      ),
+    );
+    expect(items).toEqual([
+      { type: "model", model: "local/fail-after-first-token" },
+      { type: "token", text: "You" },
+    ]);
+    expect(error).toBeInstanceOf(AiError);
+    expect((error as AiError).message).toMatch(/^local\/fail-after-first-token failed after the first token/);
+    expect(calls.map((call) => call.model)).toEqual(["local/fail-after-first-token"]);
+  });
+
+  it("retries a retryable failure with exponential backoff and jitter, then answers", async () => {
+    const { provider, calls, sleeps, sleep } = recorder([outage(), outage()]);
+    const events = await collect(
+      createAi(provider, { retries: 2, backoffMs: 100, sleep }).chatStream(
+        { models: ["local/echo-1"], messages },
+        meta,
+      ),
+    );
+    expect(textOf(events)).toBe(ECHO);
+    expect(calls).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(50);
+    expect(sleeps[0]).toBeLessThanOrEqual(100);
+    expect(sleeps[1]).toBeGreaterThanOrEqual(100);
+    expect(sleeps[1]).toBeLessThanOrEqual(200);
+  });
+
+  it("stops retrying after `retries` and reports every model's reason", async () => {
+    const { provider, calls, sleeps, sleep } = recorder([outage(), outage(), outage()]);
+    const failure = await collect(
+      createAi(provider, { retries: 2, sleep }).chatStream(
+        { models: ["local/echo-1", "local/fail-always"], messages },
+        meta,
+      ),
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AiError);
+    expect(failure).toMatchObject({ code: "ai_unavailable", retryable: true });
+    expect((failure as AiError).message).toBe(
+      "all models failed: local/echo-1: upstream answered HTTP 503; " +
+        "local/fail-always: local/fail-always: simulated outage before the first token",
+    );
+    expect(calls).toHaveLength(6);
+    expect(sleeps).toHaveLength(4);
+  });
+
+  it("does not retry a non-retryable failure, but still falls back", async () => {
+    const refused = new AiError("ai_unavailable", "upstream answered HTTP 400: bad input", 400, false);
+    const { provider, calls, sleeps, sleep } = recorder([refused]);
+    const events = await collect(
+      createAi(provider, { sleep }).chatStream(
+        { models: ["local/echo-1", "local/echo-1-fallback"], messages },
+        meta,
+      ),
+    );
+    expect(events[0]).toEqual({ type: "model", model: "local/echo-1-fallback" });
+    expect(calls.map((call) => call.model)).toEqual(["local/echo-1", "local/echo-1-fallback"]);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("aborts a silent model at the first-token timeout, retries it, then falls back", async () => {
+    const { provider, calls, sleep } = recorder();
+    const started = Date.now();
+    const events = await collect(
+      createAi(provider, { retries: 1, firstTokenTimeoutMs: 40, sleep }).chatStream(
+        { models: ["local/slow-first-token", "local/echo-1"], messages },
+        meta,
+      ),
+    );
+    expect(events[0]).toEqual({ type: "model", model: "local/echo-1" });
+    expect(textOf(events)).toBe(ECHO);
+    const slow = calls.filter((call) => call.model === "local/slow-first-token");
+    expect(slow).toHaveLength(2);
+    expect(slow.every((call) => call.signal?.aborted)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("stops everything when the caller aborts while waiting for a first token", async () => {
+    const { provider, calls } = recorder();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+    const failure = await collect(
+      createAi(provider).chatStream(
+        { models: ["local/slow-first-token", "local/echo-1"], messages, signal: controller.signal },
+        meta,
+      ),
+    ).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "aborted" });
+    expect(calls.map((call) => call.model)).toEqual(["local/slow-first-token"]);
+    expect(calls[0]?.signal?.aborted).toBe(true);
+  });
+
+  it("stops everything when the caller aborts during a backoff wait", async () => {
+    const { provider, calls } = recorder([outage()]);
+    const controller = new AbortController();
+    const never = () => new Promise<void>(() => {});
+    setTimeout(() => controller.abort(), 20);
+    const failure = await collect(
+      createAi(provider, { sleep: never }).chatStream(
+        { models: ["local/echo-1"], messages, signal: controller.signal },
+        meta,
+      ),
+    ).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "aborted" });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("stops mid-answer when the caller aborts, without falling back", async () => {
+    const { provider, calls } = recorder([], createLocalProvider({ tokenDelayMs: 5 }));
+    const controller = new AbortController();
+    const seen: ResilientStreamEvent[] = [];
+    const failure = await (async () => {
+      for await (const event of createAi(provider).chatStream(
+        { models: ["local/echo-1", "local/echo-1-fallback"], messages, signal: controller.signal },
+        meta,
+      )) {
+        seen.push(event);
+        if (seen.length === 3) controller.abort();
+      }
+    })().catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "aborted" });
+    expect(seen).toHaveLength(3);
+    expect(calls.map((call) => call.model)).toEqual(["local/echo-1"]);
+  });
+
+  it("cancels the upstream stream when the consumer stops early", async () => {
+    const served = serve(cut(fixture("workers-ai-chat-stream.sse"), [16]));
+    const binding = { run: async () => served.stream };
+    const ai = createAi(createWorkersAiProvider({ binding }));
+    const seen: ResilientStreamEvent[] = [];
+    for await (const event of ai.chatStream(
+      { models: ["@cf/meta/llama-3.1-8b-instruct-fast"], messages },
+      meta,
+    )) {
+      seen.push(event);
+      if (event.type === "token") break;
+    }
+    expect(seen).toEqual([
+      { type: "model", model: "@cf/meta/llama-3.1-8b-instruct-fast" },
+      { type: "token", text: "Workers" },
+    ]);
+    expect(served.cancelled()).toBe(true);
+    expect(served.pulled()).toBeLessThan(cut(fixture("workers-ai-chat-stream.sse"), [16]).length);
+  });
+});
+
+describe("createAi: chat and embed", () => {
+  it("chat falls back like chatStream and reports the answering model", async () => {
+    const { provider, sleep } = recorder();
+    const result = await createAi(provider, { retries: 0, sleep }).chat(
+      { models: ["local/fail-always", "local/echo-1"], messages },
+      meta,
+    );
+    expect(result.model).toBe("local/echo-1");
+    expect(result.text).toBe(ECHO);
+  });
+
+  it("chat gives up on a silent model after requestTimeoutMs", async () => {
+    const { provider, sleep } = recorder();
+    const result = await createAi(provider, { retries: 0, requestTimeoutMs: 30, sleep }).chat(
+      { models: ["local/slow-first-token", "local/echo-1"], messages },
+      meta,
+    );
+    expect(result.model).toBe("local/echo-1");
+  });
+
+  it("embed retries a transient failure", async () => {
+    const { provider, calls, sleeps, sleep } = recorder([outage()]);
+    const result = await createAi(provider, { sleep }).embed(
+      { model: "local/hash-embed-384", texts: ["a b c"] },
+      meta,
+    );
+    expect(result.vectors[0]).toHaveLength(384);
+    expect(calls).toHaveLength(2);
+    expect(sleeps).toHaveLength(1);
+  });
+});

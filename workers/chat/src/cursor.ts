@@ -1,0 +1,25 @@
+/**
+ * Opaque page cursors. A cursor is the position of the last item of a page, tagged with what it
+ * pages over (history seq, directory position), base64url-encoded so clients treat it as a token.
+ *
+ * Invariant: `decodeCursor` returns null for anything `encodeCursor` did not produce for the same
+ * kind, so a cursor from one listing cannot be replayed against another.
+ */
+export type CursorKind = "history" | "sessions";
+
+export function encodeCursor(kind: CursorKind, position: number): string {
+  return btoa(`${kind}:${position}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The position a cursor stands for, or null when it is malformed or of another kind. */
+export function decodeCursor(kind: CursorKind, cursor: string): number | null {
+  let text: string;
+  try {
+    text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    return null;
+  }
+  const match = /^([a-z]+):(\d{1,15})$/.exec(text);
+  if (!match || match[1] !== kind) return null;
+  return Number(match[2]);
+}

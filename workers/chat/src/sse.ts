@@ -1,0 +1,204 @@
+/**
+ * The SSE body of a streamed turn, in one of two dialects:
+ * - "events" (the platform's): every event has `id: <n>` (1, 2, …); `event: token` with
+ *   `{"token"}`, then `event: done` with `{turnId, sessionId, model, usage}`, or `event: error`
+ *   with `{code, message}`.
+ * - "openai": `chat.completion.chunk` objects (a role chunk once the model is known, one chunk per
+ *   token, a final chunk with `finish_reason`), an optional usage chunk (`choices: []`), then
+ *   `data: [DONE]`; a failure is `data: {"error": {message, type, code}}` and no [DONE].
+ *
+ * Invariants:
+ * - Every frame is written at once (no buffering), so tokens reach the reader as they arrive.
+ * - `: keep-alive` comments are sent whenever HEARTBEAT_MS passes without a write (while queued
+ *   behind another turn, or waiting for a first token), so idle proxies keep the stream open.
+ * - After `done`, `error` or the reader's cancel, nothing more is written and the heartbeat
+ *   stops; a cancel is reported once to `onCancel` (which aborts the model call). It is noticed
+ *   at the next write: the next token, or within HEARTBEAT_MS while idle (see the constructor).
+ */
+import type { ErrorCode, StreamFormat, TokenUsage } from "@crispy/contracts";
+
+export interface TurnSummary {
+  turnId: string;
+  /** Null for a stateless completion that records into no session. */
+  sessionId: string | null;
+  model: string;
+  usage: TokenUsage;
+  finishReason: "stop" | "length";
+}
+
+/** Receives a running turn's progress: the model that answers (once), then each token. */
+export interface TurnObserver {
+  model(model: string): void;
+  token(text: string): void;
+}
+
+/** For non-streaming turns: progress is not reported anywhere. */
+export const NO_OBSERVER: TurnObserver = { model() {}, token() {} };
+
+/** Formats a turn's events into SSE frames. */
+interface Dialect {
+  model(model: string): string;
+  token(text: string): string;
+  done(summary: TurnSummary): string;
+  error(code: ErrorCode, message: string): string;
+}
+
+function eventsDialect(): Dialect {
+  let id = 0;
+  const event = (name: string, data: unknown): string =>
+    `id: ${++id}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  return {
+    model: () => "",
+    token: (token) => event("token", { token }),
+    done: ({ turnId, sessionId, model, usage }) =>
+      event("done", { turnId, sessionId, model, usage }),
+    error: (code, message) => event("error", { code, message }),
+  };
+}
+
+export interface OpenAiStreamOptions {
+  /** The completion id shared by every chunk (`chatcmpl-…`). */
+  id: string;
+  /** Unix seconds. */
+  created: number;
+  /** Send the usage chunk before [DONE] (OpenAI's `stream_options.include_usage`). */
+  includeUsage: boolean;
+}
+
+function openAiDialect({ id, created, includeUsage }: OpenAiStreamOptions): Dialect {
+  let model: string | null = null;
+  const data = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
+  const chunk = (delta: object, finishReason: string | null, name: string): string =>
+    data({
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model: name,
+      choices: [{ index: 0, delta, finish_reason: finishReason }],
+    });
+  const role = (name: string): string => {
+    model = name;
+    return chunk({ role: "assistant", content: "" }, null, name);
+  };
+  return {
+    model: (name) => (model === null ? role(name) : ""),
+    token: (text) => (model === null ? role("unknown") : "") + chunk({ content: text }, null, model!),
+    done: ({ model: name, usage, finishReason }) => {
+      let out = chunk({}, finishReason, name);
+      if (includeUsage) {
+        out += data({
+          id,
+          object: "chat.completion.chunk",
+          created,
+          model: name,
+          choices: [],
+          usage: {
+            prompt_tokens: usage.promptTokens,
+            completion_tokens: usage.completionTokens,
+            total_tokens: usage.totalTokens,
+          },
+        });
+      }
+      return `${out}data: [DONE]\n\n`;
+    },
+    error: (code, message) => data({ error: { message, type: "server_error", code } }),
+  };
+}
+
+const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
+
+export interface SseOptions {
+  heartbeatMs: number;
+  /** Called once when the reader is found gone (cancelled or disconnected) before the end. */
+  onCancel: () => void;
+  openai?: OpenAiStreamOptions;
+}
+
+/** A turn's SSE body; the turn reports to it as a TurnObserver, then ends it with done or error. */
+export class SseStream implements TurnObserver {
+  readonly body: ReadableStream<Uint8Array>;
+  readonly #dialect: Dialect;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #onCancel: () => void;
+  #open = true;
+  #wroteSinceTick = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(format: StreamFormat, options: SseOptions) {
+    this.#dialect =
+      format === "openai"
+        ? openAiDialect(options.openai ?? { id: "chatcmpl-unknown", created: 0, includeUsage: true })
+        : eventsDialect();
+    this.#onCancel = options.onCancel;
+    // A native stream, not `new ReadableStream({ cancel })`: across RPC, workerd does not run a
+    // JS source's cancel when the receiver cancels, but it does error a native pipe's writer on
+    // the next write. So a cancel is noticed at the next token or, while idle, the next heartbeat.
+    const pipe = new IdentityTransformStream();
+    this.body = pipe.readable as ReadableStream<Uint8Array>;
+    this.#writer = pipe.writable.getWriter();
+    this.#writer.closed.catch(() => this.#readerGone());
+    if (options.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => {
+        if (!this.#wroteSinceTick) this.#send(KEEP_ALIVE);
+        this.#wroteSinceTick = false;
+      }, options.heartbeatMs);
+    }
+  }
+
+  model(model: string): void {
+    this.#write(this.#dialect.model(model));
+  }
+
+  token(text: string): void {
+    this.#write(this.#dialect.token(text));
+  }
+
+  /** Ends the stream after a committed turn. */
+  done(summary: TurnSummary): void {
+    this.#end(this.#dialect.done(summary));
+  }
+
+  /** Ends the stream after a failed turn (nothing was committed). */
+  error(code: ErrorCode, message: string): void {
+    this.#end(this.#dialect.error(code, message));
+  }
+
+  #write(frame: string): void {
+    if (frame === "") return;
+    this.#wroteSinceTick = true;
+    this.#send(encoder.encode(frame));
+  }
+
+  /** Queues bytes for the reader at once; writes are not awaited, so nothing waits on a slow reader. */
+  #send(bytes: Uint8Array): void {
+    if (!this.#open) return;
+    this.#writer.write(bytes).catch(() => this.#readerGone());
+  }
+
+  #end(frame: string): void {
+    if (!this.#open) return;
+    this.#write(frame);
+    this.#stop();
+    this.#writer.close().catch(() => undefined);
+  }
+
+  #readerGone(): void {
+    if (!this.#open) return;
+    this.#stop();
+    this.#onCancel();
+  }
+
+  #stop(): void {
+    this.#open = false;
+    clearInterval(this.#heartbeat);
+  }
+}
+
+const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/** HEARTBEAT_MS from env: a positive whole number of milliseconds, else the 15 s default. */
+export function heartbeatMsOf(env: { HEARTBEAT_MS?: string }): number {
+  const ms = Number(env.HEARTBEAT_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : DEFAULT_HEARTBEAT_MS;
+}
