@@ -6,8 +6,8 @@ import { builtWorkerOptions } from "../../infra/mesh/worker-options.mjs";
 /**
  * Two projects over the same worker: "chat" runs the local model with no per-token delay (fast),
  * "paced" with 50 ms between tokens and a 100 ms heartbeat, for the tests that observe timing
- * (`*-paced.integration.test.ts`). crispy-ratelimit runs beside it as built for deploy (token
- * budgets are reserved and settled for real).
+ * (`*-paced.integration.test.ts`). crispy-ratelimit and crispy-rag run beside it as built for deploy
+ * (token budgets are reserved and settled for real; RAG turns search a real index).
  */
 const PACED = "test/**/*-paced.integration.test.ts";
 
@@ -17,7 +17,7 @@ function project(name: string, include: string[], exclude: string[], bindings: R
       cloudflareTest({
         wrangler: { configPath: "./wrangler.jsonc" },
         remoteBindings: false,
-        miniflare: { bindings, workers: [builtWorkerOptions("ratelimit")] },
+        miniflare: { bindings, workers: [builtWorkerOptions("ratelimit"), builtWorkerOptions("rag")] },
       }),
     ],
     test: { name, include, exclude, testTimeout: 30_000, hookTimeout: 30_000 },

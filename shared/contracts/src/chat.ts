@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { CHAT_LIMITS, SESSION_ID_PATTERN } from "./chat-limits";
+import type { SearchSource } from "./retrieval";
 
 
 
@@ -71,6 +72,8 @@ export interface ChatTurnReply {
   model: string;
   reply: string;
   usage: TokenUsage;
+  /** For a RAG turn: the retrieved sources the reply's `[n]` citations refer to. */
+  sources?: SearchSource[];
 }
 
 export interface StartedStream {

@@ -5,3 +5,5 @@ export * from "./ratelimit";
 export * from "./api";
 export * from "./chat";
 export * from "./chat-limits";
+export * from "./retrieval";
+export * from "./retrieval-limits";

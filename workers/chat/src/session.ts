@@ -24,6 +24,7 @@ import {
   fail,
   ok,
   type ChatTurnInput,
+  type SearchSource,
   type ChatTurnReply,
   type MessageRecord,
   type Page,
@@ -47,6 +48,7 @@ import { newTurnId } from "./ids";
 import { MessageStore, type NewMessage } from "./messages";
 import { Mutex } from "./mutex";
 import { directoryStub } from "./names";
+import { NOTHING_RETRIEVED, retrieveFor, wantsRag } from "./retrieval";
 import { NO_OBSERVER, SseStream, heartbeatMsOf, type TurnObserver, type TurnSummary } from "./sse";
 import { MAX_COMPLETION_TOKENS, runTurn, type ModelReply, type TurnFailure, type TurnOutcome } from "./turn";
 
@@ -66,6 +68,8 @@ interface AdmittedTurn {
   models: string[];
   reservation: TokenReservation;
   controller: AbortController;
+  /** Filled when the turn starts, for a RAG turn. */
+  sources?: SearchSource[];
 }
 
 export class ChatSession extends DurableObject<ChatEnv> {
@@ -131,7 +135,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
       return fail(outcome.failure.code, outcome.failure.message);
     }
     const { model, text, usage } = outcome.reply;
-    return ok({ sessionId: turn.sessionId, turnId: turn.turnId, model, reply: text, usage });
+    return ok({ sessionId: turn.sessionId, turnId: turn.turnId, model, reply: text, usage, ...(turn.sources ? { sources: turn.sources } : {}) });
   }
 
   /** Commits an exchange answered elsewhere (an OpenAI-style completion naming this session). */
@@ -221,8 +225,13 @@ export class ChatSession extends DurableObject<ChatEnv> {
   async #run(turn: AdmittedTurn, observer: TurnObserver): Promise<TurnOutcome> {
     const { tenant, sessionId, turnId, input } = turn;
     try {
-      return await this.#lock.run(() =>
-        runTurn(
+      return await this.#lock.run(async () => {
+        const retrieved = turn.controller.signal.aborted ? NOTHING_RETRIEVED : await retrieveFor(this.env, tenant, input);
+        if (wantsRag(tenant, input)) {
+          turn.sources = retrieved.sources;
+          observer.sources(retrieved.sources);
+        }
+        return runTurn(
           {
             ai: this.#ai,
             models: turn.models,
@@ -230,12 +239,13 @@ export class ChatSession extends DurableObject<ChatEnv> {
             meta: callMeta(tenant, turnId, sessionId),
             signal: turn.controller.signal,
             reservation: turn.reservation,
+            context: retrieved.context,
           },
           () => this.#window(input),
           (reply) => this.#commit(tenant, sessionId, turnId, exchangeOf(input, reply)),
           observer,
-        ),
-      );
+        );
+      });
     } finally {
       this.#turns.delete(turn.controller);
     }
@@ -327,5 +337,6 @@ function summaryOf(turn: AdmittedTurn, reply: ModelReply): TurnSummary {
     model: reply.model,
     usage: reply.usage,
     finishReason: reply.finishReason,
+    ...(turn.sources ? { sources: turn.sources } : {}),
   };
 }

@@ -15,7 +15,7 @@
  *   stops; a cancel is reported once to `onCancel` (which aborts the model call). It is noticed
  *   at the next write: the next token, or within HEARTBEAT_MS while idle (see the constructor).
  */
-import type { ErrorCode, StreamFormat, TokenUsage } from "@crispy/contracts";
+import type { ErrorCode, SearchSource, StreamFormat, TokenUsage } from "@crispy/contracts";
 
 export interface TurnSummary {
   turnId: string;
@@ -24,19 +24,24 @@ export interface TurnSummary {
   model: string;
   usage: TokenUsage;
   finishReason: "stop" | "length";
+  /** The sources of a RAG turn (also sent in the `sources` event before the first token). */
+  sources?: SearchSource[];
 }
 
 /** Receives a running turn's progress: the model that answers (once), then each token. */
 export interface TurnObserver {
+  /** The retrieved sources of a RAG turn, before the first token. */
+  sources(sources: SearchSource[]): void;
   model(model: string): void;
   token(text: string): void;
 }
 
 /** For non-streaming turns: progress is not reported anywhere. */
-export const NO_OBSERVER: TurnObserver = { model() {}, token() {} };
+export const NO_OBSERVER: TurnObserver = { sources() {}, model() {}, token() {} };
 
 /** Formats a turn's events into SSE frames. */
 interface Dialect {
+  sources(sources: SearchSource[]): string;
   model(model: string): string;
   token(text: string): string;
   done(summary: TurnSummary): string;
@@ -48,10 +53,11 @@ function eventsDialect(): Dialect {
   const event = (name: string, data: unknown): string =>
     `id: ${++id}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
   return {
+    sources: (sources) => event("sources", { sources }),
     model: () => "",
     token: (token) => event("token", { token }),
-    done: ({ turnId, sessionId, model, usage }) =>
-      event("done", { turnId, sessionId, model, usage }),
+    done: ({ turnId, sessionId, model, usage, sources }) =>
+      event("done", { turnId, sessionId, model, usage, ...(sources ? { sources } : {}) }),
     error: (code, message) => event("error", { code, message }),
   };
 }
@@ -81,6 +87,8 @@ function openAiDialect({ id, created, includeUsage }: OpenAiStreamOptions): Dial
     return chunk({ role: "assistant", content: "" }, null, name);
   };
   return {
+    // OpenAI's chunk format has no place for sources.
+    sources: () => "",
     model: (name) => (model === null ? role(name) : ""),
     token: (text) => (model === null ? role("unknown") : "") + chunk({ content: text }, null, model!),
     done: ({ model: name, usage, finishReason }) => {
@@ -144,6 +152,10 @@ export class SseStream implements TurnObserver {
         this.#wroteSinceTick = false;
       }, options.heartbeatMs);
     }
+  }
+
+  sources(sources: SearchSource[]): void {
+    this.#write(this.#dialect.sources(sources));
   }
 
   model(model: string): void {

@@ -13,7 +13,7 @@
  *   released when nothing was produced.
  * - A turn that was aborted before its turn came (queued behind another) never calls the model.
  */
-import { estimateTokens, type CallMeta, type ResilientAi } from "@crispy/ai";
+import { estimateTokens, type CallMeta, type ContextPassage, type ResilientAi } from "@crispy/ai";
 import type { ErrorCode, TokenUsage } from "@crispy/contracts";
 import { log } from "@crispy/observability";
 import type { TokenReservation } from "./budget";
@@ -43,6 +43,8 @@ export interface TurnCall {
   /** Aborted by a client cancel, or by a reset/delete of the session (reason: a TurnFailure). */
   signal: AbortSignal;
   reservation: TokenReservation;
+  /** Retrieved passages for a RAG turn; the model cites them as [n]. */
+  context?: ContextPassage[];
 }
 
 export type TurnOutcome = { ok: true; reply: ModelReply } | { ok: false; failure: TurnFailure };
@@ -83,7 +85,13 @@ export async function runTurn(
   let finishReason: "stop" | "length" | null = null;
   try {
     const events = call.ai.chatStream(
-      { models: call.models, messages: window.messages, maxTokens: call.maxTokens, signal },
+      {
+        models: call.models,
+        messages: window.messages,
+        maxTokens: call.maxTokens,
+        signal,
+        ...(call.context?.length ? { context: call.context } : {}),
+      },
       call.meta,
     );
     for await (const event of events) {

@@ -86,12 +86,19 @@ describe("paced streaming", () => {
       exports.default.stream(tenant, { sessionId, message: "second of two" }, "events"),
     ]);
     const [framesA, framesB] = await Promise.all([readSse(unwrap(a).body), readSse(unwrap(b).body)]);
-    const doneA = framesA.find((f) => f.event === "done")!;
-    const firstTokenB = framesB.find((f) => f.event === "token")!;
-    expect(firstTokenB.at).toBeGreaterThan(doneA.at);
-    const [summaryB] = dataOf<DoneEvent>(framesB, "done");
-    const [summaryA] = dataOf<DoneEvent>(framesA, "done");
-    expect(summaryB!.usage.promptTokens).toBeGreaterThan(summaryA!.usage.promptTokens);
-    expect((await messages(tenant, sessionId)).filter((_, i) => i % 2 === 0)).toEqual(["start", "first of two", "second of two"]);
+    // The two calls race to the session; whichever was admitted first must commit before the
+    // other produces its first token.
+    const doneAt = (frames: typeof framesA) => frames.find((f) => f.event === "done")!.at;
+    const [first, second] = doneAt(framesA) < doneAt(framesB) ? [framesA, framesB] : [framesB, framesA];
+    const firstTokenOfSecond = second.find((f) => f.event === "token")!;
+    expect(firstTokenOfSecond.at).toBeGreaterThan(doneAt(first));
+    const [summarySecond] = dataOf<DoneEvent>(second, "done");
+    const [summaryFirst] = dataOf<DoneEvent>(first, "done");
+    // The second turn's context holds the first turn's whole exchange.
+    expect(summarySecond!.usage.promptTokens).toBeGreaterThan(summaryFirst!.usage.promptTokens);
+    const userMessages = (await messages(tenant, sessionId)).filter((_, i) => i % 2 === 0);
+    expect(userMessages[0]).toBe("start");
+    expect(userMessages.slice(1).sort()).toEqual(["first of two", "second of two"]);
+    expect(userMessages.slice(1)[0]).toBe(first === framesA ? "first of two" : "second of two");
   });
 });

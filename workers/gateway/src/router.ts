@@ -3,10 +3,12 @@ import { Router, type IRequest } from "itty-router";
 import { HttpError } from "./http/errors";
 import { createTenantKey, listTenantKeys, revokeTenantKey } from "./routes/admin-keys";
 import { chat } from "./routes/chat";
+import { deleteDocument, getDocument, ingestDocument, ingestJob, listDocuments } from "./routes/documents";
 import type { RouteArgs } from "./routes/handler";
 import { health } from "./routes/health";
 import { listOwnKeys } from "./routes/keys";
 import { chatCompletions, models } from "./routes/openai";
+import { search } from "./routes/search";
 import { deleteSession, listSessions, resetSession, sessionHistory } from "./routes/sessions";
 import { meshStatus, tenantSummary } from "./routes/tenant";
 import { usage } from "./routes/usage";
@@ -26,8 +28,16 @@ router
   .get("/v1/sessions/:sessionId", sessionHistory)
   .delete("/v1/sessions/:sessionId", deleteSession)
   .post("/v1/sessions/:sessionId/reset", resetSession)
+  .post("/v1/documents", ingestDocument)
+  .get("/v1/documents", listDocuments)
+  .get("/v1/documents/:documentId", getDocument)
+  .delete("/v1/documents/:documentId", deleteDocument)
+  .get("/v1/ingest/jobs/:jobId", ingestJob)
+  .post("/v1/search", search)
   // The seeds' paths, kept as aliases.
   .post("/chat", chat)
+  .post("/ingest", ingestDocument)
+  .post("/search", search)
   .get("/chat/:sessionId/history", sessionHistory)
   .delete("/chat/:sessionId", deleteSession)
   .post("/admin/tenants/:tenantId/keys", createTenantKey)

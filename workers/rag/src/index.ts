@@ -1,20 +1,21 @@
 /**
- * The rag worker. Internal: only the gateway (and sibling workers) call it, over RPC, always with
- * the resolved TenantContext first. Its full surface arrives with its own issue; for now it
- * answers `ping` so the mesh can be checked end to end.
+ * crispy-rag: the tenant's document index, hybrid retrieval and cited answers, over RPC only (no
+ * public routes; the gateway, chat, ingest and tools call it with the resolved TenantContext
+ * first). Exports the entrypoint and its one Durable Object:
+ * - TenantIndex `${tenantId}` — the tenant's documents, chunks, FTS5 index, embeddings (local
+ *   backend) and index version.
+ *
+ * Invariants:
+ * - A tenant only ever reaches its own TenantIndex, Vectorize namespace and cache keys; another
+ *   tenant's document id is "not_found", and in a filter it matches nothing.
+ * - Only the current version of a document is served: a new version replaces the old chunks in
+ *   one transaction, and vector matches are resolved through the TenantIndex.
+ * - Answers cite only retrieved chunks; when nothing relevant is retrieved no model is called.
+ *
+ * Offline by default: AI_PROVIDER "local" and VECTOR_BACKEND "durable-object" need no account.
+ * Production deploys with `wrangler deploy --env production`, whose `env.production` block adds
+ * the Workers AI and Vectorize bindings (kept out of the default env on purpose: declared there,
+ * they make `wrangler dev` open a remote proxy session, which fails without a Cloudflare login).
  */
-import { WorkerEntrypoint } from "cloudflare:workers";
-import { ok, type RpcResult, type TenantContext } from "@crispy/contracts";
-
-export interface PingReply {
-  worker: "rag";
-  tenantId: string;
-  requestId: string;
-}
-
-export default class RagService extends WorkerEntrypoint<RagEnv> {
-  /** Proves the RPC path: echoes which tenant and request reached this worker. */
-  async ping(tenant: TenantContext): Promise<RpcResult<PingReply>> {
-    return ok({ worker: "rag", tenantId: tenant.tenantId, requestId: tenant.requestId });
-  }
-}
+export { default } from "./service";
+export { TenantIndex } from "./tenant-index";

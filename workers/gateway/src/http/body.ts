@@ -6,7 +6,8 @@
 import type { z } from "zod";
 import { HttpError } from "./errors";
 
-async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+/** The body's bytes, refusing more than `maxBytes` whether or not content-length was sent. */
+export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) {
     throw new HttpError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`, { limitBytes: maxBytes });

@@ -1,0 +1,23 @@
+/**
+ * Retrieval's public limits, without zod (see chat-limits.ts for why).
+ */
+export const RETRIEVAL_LIMITS = {
+  /** Bytes of one uploaded file (multipart) or JSON ingest body. */
+  maxUploadBytes: 10 * 1024 * 1024,
+  /** Characters of a document's text after parsing. */
+  maxTextChars: 2_000_000,
+  /** Characters of a search query. */
+  maxQueryChars: 2_000,
+  /** Upper bound of topK (a tenant's `retrieval.maxTopK` may be lower). */
+  maxTopK: 50,
+  /** Metadata: keys per document, characters per key and per string value. */
+  maxMetadataKeys: 16,
+  maxMetadataKeyChars: 64,
+  maxMetadataValueChars: 256,
+  /** Page size for document lists. */
+  maxPageSize: 100,
+  defaultPageSize: 20,
+} as const;
+
+/** Document ids: chosen by the client or derived; safe for DO names, R2 keys and Vectorize ids. */
+export const DOCUMENT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,96}$/;

@@ -1,0 +1,127 @@
+/**
+ * Contracts of retrieval: ingest bodies, search bodies, and the RPC shapes of the ingest and rag
+ * workers. Validated once at the gateway.
+ */
+import { z } from "zod";
+import { DOCUMENT_ID_PATTERN, RETRIEVAL_LIMITS as L } from "./retrieval-limits";
+
+export const DocumentIdSchema = z.string().regex(DOCUMENT_ID_PATTERN, "must be 1-96 characters of A-Z a-z 0-9 . _ : -");
+
+export const MetadataSchema = z
+  .record(
+    z.string().min(1).max(L.maxMetadataKeyChars),
+    z.union([z.string().max(L.maxMetadataValueChars), z.number().finite(), z.boolean()]),
+  )
+  .refine((value) => Object.keys(value).length <= L.maxMetadataKeys, `at most ${L.maxMetadataKeys} keys`);
+export type Metadata = Record<string, string | number | boolean>;
+
+export const IngestJsonBodySchema = z.strictObject({
+  id: DocumentIdSchema.optional(),
+  title: z.string().trim().min(1).max(300).optional(),
+  source: z.string().max(300).optional(),
+  url: z.url().max(2048).optional(),
+  text: z.string().min(1, "must not be empty").max(L.maxTextChars, `must be at most ${L.maxTextChars} characters`),
+  metadata: MetadataSchema.optional(),
+});
+export type IngestJsonBody = z.output<typeof IngestJsonBodySchema>;
+
+export const SearchBodySchema = z.strictObject({
+  query: z.string().trim().min(1, "must not be empty").max(L.maxQueryChars, `must be at most ${L.maxQueryChars} characters`),
+  topK: z.number().int().min(1).max(L.maxTopK).optional(),
+  /** Equality filters on document metadata, plus `docId`; all must match. */
+  filter: MetadataSchema.optional(),
+  stream: z.boolean().default(false),
+});
+export type SearchBody = z.output<typeof SearchBodySchema>;
+
+/** What ingest receives from the gateway: JSON text, or an uploaded file's bytes. */
+export interface IngestInput {
+  id?: string;
+  title?: string;
+  source?: string;
+  url?: string;
+  metadata?: Metadata;
+  text?: string;
+  file?: { name: string; contentType: string; bytes: ArrayBuffer };
+}
+
+export type IngestJobState = "queued" | "running" | "done" | "failed" | "unchanged";
+
+export interface IngestJob {
+  id: string;
+  docId: string;
+  state: IngestJobState;
+  /** Pipeline step while running: parse, chunk, embed, index. */
+  step: "parse" | "chunk" | "embed" | "index" | null;
+  chunksDone: number;
+  chunksTotal: number;
+  version: number;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChunkProvenance {
+  docId: string;
+  version: number;
+  /** Character offsets into the document's parsed text. */
+  start: number;
+  end: number;
+  headingPath: string[];
+  page: number | null;
+}
+
+/** A chunk as ingest hands it to rag: text, provenance and its embedding. */
+export interface IndexedChunk {
+  chunkId: string;
+  text: string;
+  tokens: number;
+  provenance: ChunkProvenance;
+  vector: number[];
+}
+
+export interface DocumentRecord {
+  id: string;
+  title: string;
+  source: string | null;
+  url: string | null;
+  metadata: Metadata;
+  contentHash: string;
+  version: number;
+  chunkCount: number;
+  contentType: string;
+  bytes: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RetrievedChunk {
+  chunkId: string;
+  docId: string;
+  title: string;
+  url: string | null;
+  text: string;
+  provenance: ChunkProvenance;
+  /** Fused (RRF) score; higher is better. */
+  score: number;
+}
+
+export interface SearchSource {
+  /** The citation number used in the answer, `[n]`. */
+  n: number;
+  docId: string;
+  chunkId: string;
+  title: string;
+  url: string | null;
+  snippet: string;
+  score: number;
+}
+
+export interface SearchAnswer {
+  answer: string;
+  sources: SearchSource[];
+  /** Whether anything relevant was found; when false the answer says so. */
+  found: boolean;
+  cached: boolean;
+  model: string;
+}

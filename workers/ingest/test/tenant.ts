@@ -1,0 +1,52 @@
+/**
+ * Test helpers: a fresh tenant (its own jobs, documents and index) with a configurable embedding
+ * model, `unwrap`/`failure` for RPC results, and `file` for upload inputs.
+ */
+import { TenantConfigSchema, type IngestInput, type RpcResult, type TenantConfig, type TenantContext } from "@crispy/contracts";
+
+export const EMBED_MODEL = "local/hash-embed-64";
+export const FAIL_ALWAYS = "local/fail-always";
+
+export function freshTenantId(): string {
+  return `t-${crypto.randomUUID()}`;
+}
+
+export function makeTenant(options: { embeddingsModel?: string } = {}, tenantId = freshTenantId()): TenantContext {
+  const config: TenantConfig = TenantConfigSchema.parse({
+    id: tenantId,
+    name: `Test tenant ${tenantId}`,
+    ai: {
+      gatewayId: "test-gateway",
+      chat: { default: "local/echo-1", allowed: ["local/echo-1"] },
+      embeddings: { model: options.embeddingsModel ?? EMBED_MODEL, dimensions: 64 },
+    },
+    rateLimits: { perKey: { perMinute: 600, burst: 100 }, tenant: { perMinute: 6000, burst: 1000 } },
+    budgets: { dailyTokens: 10_000_000, monthlyTokens: 100_000_000 },
+  });
+  return {
+    tenantId,
+    requestId: crypto.randomUUID(),
+    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    keyId: "key-1",
+    scopes: ["ingest"],
+    config,
+  };
+}
+
+/** An upload of `content` (text or bytes) named `name`. */
+export function file(name: string, contentType: string, content: string | Uint8Array): Required<Pick<IngestInput, "file">> {
+  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+  return { file: { name, contentType, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer } };
+}
+
+/** The value of a successful RPC result, or a thrown test failure naming the error. */
+export function unwrap<T>(result: RpcResult<T>): T {
+  if (!result.ok) throw new Error(`RPC failed: ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+/** The error of a failed RPC result, or a thrown test failure. */
+export function failure<T>(result: RpcResult<T>): Extract<RpcResult<T>, { ok: false }>["error"] {
+  if (result.ok) throw new Error(`RPC unexpectedly succeeded: ${JSON.stringify(result.value)}`);
+  return result.error;
+}

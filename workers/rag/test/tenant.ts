@@ -1,0 +1,52 @@
+/**
+ * Test helpers: a fresh tenant (its own TenantIndex, cache keys and vector namespace) on the local
+ * provider, and `unwrap` / `failure` for RPC results.
+ */
+import { TenantConfigSchema, type RpcResult, type TenantConfig, type TenantContext } from "@crispy/contracts";
+
+export const ECHO = "local/echo-1";
+export const EMBEDDINGS = { model: "local/hash-embed-384", dimensions: 384 } as const;
+
+export interface TenantOptions {
+  retrieval?: Partial<TenantConfig["retrieval"]>;
+  chat?: Partial<TenantConfig["ai"]["chat"]>;
+}
+
+export function freshTenantId(): string {
+  return `t-${crypto.randomUUID()}`;
+}
+
+export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId()): TenantContext {
+  const config: TenantConfig = TenantConfigSchema.parse({
+    id: tenantId,
+    name: `Test tenant ${tenantId}`,
+    ai: {
+      gatewayId: "test-gateway",
+      chat: { default: ECHO, fallbacks: [], allowed: [ECHO, "local/echo-2", "local/fail-always"], ...options.chat },
+      embeddings: EMBEDDINGS,
+    },
+    rateLimits: { perKey: { perMinute: 600, burst: 100 }, tenant: { perMinute: 6000, burst: 1000 } },
+    budgets: { dailyTokens: 10_000_000, monthlyTokens: 100_000_000 },
+    retrieval: { defaultTopK: 5, maxTopK: 20, rerank: false, ...options.retrieval },
+  });
+  return {
+    tenantId,
+    requestId: crypto.randomUUID(),
+    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    keyId: "key-1",
+    scopes: ["search", "ingest"],
+    config,
+  };
+}
+
+/** The value of a successful RPC result, or a thrown test failure naming the error. */
+export function unwrap<T>(result: RpcResult<T>): T {
+  if (!result.ok) throw new Error(`RPC failed: ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+/** The error of a failed RPC result, or a thrown test failure. */
+export function failure<T>(result: RpcResult<T>): Extract<RpcResult<T>, { ok: false }>["error"] {
+  if (result.ok) throw new Error(`RPC unexpectedly succeeded: ${JSON.stringify(result.value)}`);
+  return result.error;
+}
