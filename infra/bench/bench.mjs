@@ -7,7 +7,8 @@
  * infra/bench/results/latest.json.
  *
  *   pnpm bench [--duration 10] [--connections 10] [--rounds 2] [--warmup 2]
- *              [--scenario tenant-get] [--self-test] [--no-build] [--storage tmpfs|disk]
+ *              [--scenario tenant-get] [--ttfb-samples 100] [--search-samples 100]
+ *              [--retrieval-sizes 1000,10000] [--self-test] [--no-build] [--storage tmpfs|disk]
  *              [--out file.json] [--verbose]
  *   env: BENCH_DURATION, BENCH_CONNECTIONS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_STORAGE, BENCH_VERBOSE=1
  *
@@ -25,6 +26,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { measureRetrieval } from "./retrieval.mjs";
 import { measureTtfb } from "./ttfb.mjs";
 import { buildWorkers, compatOf, freePort, REPO_ROOT, startBare, startMesh, startPassthrough } from "./mesh.mjs";
 import { liveChildren, runLoad } from "./load.mjs";
@@ -40,6 +42,8 @@ const { values: args } = parseArgs({
     rounds: { type: "string" },
     warmup: { type: "string" },
     "ttfb-samples": { type: "string" },
+    "search-samples": { type: "string" },
+    "retrieval-sizes": { type: "string" },
     scenario: { type: "string", multiple: true },
     "self-test": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
@@ -51,7 +55,7 @@ const { values: args } = parseArgs({
   allowPositionals: false,
 });
 if (args.help) {
-  console.log("usage: pnpm bench [--duration s] [--connections n] [--rounds n] [--warmup s] [--scenario name]… [--self-test] [--no-build] [--storage tmpfs|disk] [--out file] [--verbose]");
+  console.log("usage: pnpm bench [--duration s] [--connections n] [--rounds n] [--warmup s] [--scenario name]… [--ttfb-samples n] [--search-samples n] [--retrieval-sizes 1000,10000] [--self-test] [--no-build] [--storage tmpfs|disk] [--out file] [--verbose]");
   process.exit(0);
 }
 const num = (flag, env, dflt) => {
@@ -68,6 +72,11 @@ const settings = {
 };
 /** Sequential samples per side and round for time-to-first-token scenarios. */
 const TTFB_SAMPLES = Math.max(10, Math.round(num("ttfb-samples", "BENCH_TTFB_SAMPLES", 100)));
+/** Sequential samples per kind and round for search latency; index sizes (chunks) to measure at. */
+const SEARCH_SAMPLES = Math.max(10, Math.round(num("search-samples", "BENCH_SEARCH_SAMPLES", 100)));
+const RETRIEVAL_SIZES = (args["retrieval-sizes"] ?? process.env.BENCH_RETRIEVAL_SIZES)?.split(",").map(Number);
+if (RETRIEVAL_SIZES && !RETRIEVAL_SIZES.every((n, i) => Number.isInteger(n) && n > 0 && (i === 0 || n > RETRIEVAL_SIZES[i - 1])))
+  throw new Error("--retrieval-sizes must be increasing positive integers, e.g. 1000,10000");
 if (!["tmpfs", "disk"].includes(settings.storage)) throw new Error("--storage must be tmpfs or disk");
 if (args.verbose) process.env.BENCH_VERBOSE = "1";
 const outFile = args.out ?? join(REPO_ROOT, "infra/bench/results/latest.json");
@@ -222,6 +231,37 @@ function report(result) {
   log(result.valid ? "  run: VALID" : `  run: INVALID — ${result.issues.join("; ")}`);
 }
 
+function reportRetrieval(scenario, measured) {
+  log(`\n== ${scenario.name}: ${scenario.description}`);
+  log(`  corpus: synthetic Markdown (seeded), ${measured.search.at(-1).documents} documents`);
+  log("  ingest (chunks/s):");
+  const ingestRows = [["index grows to", "in-process parse→chunk→embed", "mesh POST /v1/documents", "mesh / in-process"]];
+  for (const step of measured.ingest)
+    ingestRows.push([
+      `${fmtInt(step.upTo)} chunks`,
+      `${fmtInt(step.inProcess.chunksPerSecond)} (${fmtInt(step.inProcess.chunks)} in ${fmt(step.inProcess.seconds)} s)`,
+      `${fmtInt(step.mesh.chunksPerSecond)} (${fmtInt(step.mesh.chunks)} in ${fmt(step.mesh.seconds)} s)`,
+      `${fmt(step.ratio)}×`,
+    ]);
+  log(table(ingestRows).replace(/^/gm, "    "));
+  log("  search latency, sequential (ms):");
+  const searchRows = [["index", "floor GET /v1/tenant p50 · p99", "search uncached p50 · p99", "search cached p50 · p99", "uncached / floor p50", "found"]];
+  for (const step of measured.search)
+    searchRows.push([
+      `${fmtInt(step.chunks)} chunks`,
+      `${fmt(step.floor.p50)} · ${fmt(step.floor.p99)}`,
+      `${fmt(step.uncached.p50)} · ${fmt(step.uncached.p99)}`,
+      `${fmt(step.cached.p50)} · ${fmt(step.cached.p99)}`,
+      `${fmt(step.uncached.p50 / step.floor.p50)}×`,
+      `${Math.round(step.foundRate * 100)} %`,
+    ]);
+  log(table(searchRows).replace(/^/gm, "    "));
+  const [small, large] = [measured.search[0], measured.search.at(-1)];
+  if (measured.search.length > 1)
+    log(`  ${fmtInt(large.chunks)} vs ${fmtInt(small.chunks)} chunks: uncached search p50 ${fmt(large.uncached.p50 / small.uncached.p50)}×, p99 ${fmt(large.uncached.p99 / small.uncached.p99)}×`);
+  if (measured.search.some((s) => s.cacheHitRate < 1)) log("  note: some repeated searches were not cache hits");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Main
 
@@ -264,6 +304,20 @@ async function main() {
 
   const results = [];
   for (const scenario of selected) {
+    if (scenario.kind === "retrieval") {
+      const measured = await measureRetrieval({
+        url: ctx.urls.gateway,
+        apiKey: ctx.apiKey,
+        sizes: RETRIEVAL_SIZES ?? scenario.sizes,
+        samples: SEARCH_SAMPLES,
+        rounds: settings.rounds,
+        inFlight: 4,
+        log,
+      });
+      results.push({ name: scenario.name, description: scenario.description, valid: true, issues: [], retrieval: measured });
+      reportRetrieval(scenario, measured);
+      continue;
+    }
     if (scenario.kind === "ttfb") {
       log(`  ${scenario.name}: ${settings.rounds} round(s) × ${TTFB_SAMPLES} sequential samples per side …`);
       const measured = await measureTtfb({ url: ctx.urls.gateway, apiKey: ctx.apiKey, samples: TTFB_SAMPLES, rounds: settings.rounds });

@@ -8,7 +8,8 @@
  * `bench` tenant through the admin API). `targets` are reported, never gated. `optional: true`
  * scenarios run only when named with `--scenario`.
  *
- * To add a scenario (chat streaming, ingest, search …) append an entry here.
+ * `kind: "ttfb"` and `kind: "retrieval"` scenarios run their own measurement (ttfb.mjs,
+ * retrieval.mjs) instead of autocannon. To add a scenario append an entry here.
  */
 
 const bearer = (ctx) => ({ authorization: `Bearer ${ctx.apiKey}` });
@@ -48,6 +49,16 @@ export const scenarios = [
       headers: (ctx) => ({ ...bearer(ctx), "content-type": "application/json" }),
       body: JSON.stringify({ message: "What should I pack for a weekend in the mountains?" }),
     },
+    targets: null,
+  },
+  {
+    name: "retrieval",
+    kind: "retrieval",
+    description: "ingest throughput (chunks/s, mesh vs the same parse→chunk→embed in-process) and search latency at 1k and 10k chunks in one tenant (local backend)",
+    needs: ["apiKey"],
+    baseline: { target: "direct" },
+    subject: { target: "gateway", method: "POST", path: "/v1/search" },
+    sizes: [1_000, 10_000],
     targets: null,
   },
   {

@@ -1,7 +1,22 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+/**
+ * Two projects over the same worker: "rag" (everything, vector search from the TenantIndex's
+ * in-memory matrix) and "rag-scan" (the vector-ranking tests again with VECTOR_MATRIX_MAX_BYTES=0,
+ * so every query takes the SQLite scan a too-large index falls back to).
+ */
+const VECTOR_RANKING = "test/vector-index.integration.test.ts";
+
+function project(name: string, include: string[], bindings: Record<string, string>) {
+  return {
+    plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.jsonc" }, remoteBindings: false, miniflare: { bindings } })],
+    test: { name, include, testTimeout: 30_000, hookTimeout: 30_000 },
+  };
+}
+
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.jsonc" }, remoteBindings: false })],
-  test: { include: ["test/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 30_000 },
+  test: {
+    projects: [project("rag", ["test/**/*.test.ts"], {}), project("rag-scan", [VECTOR_RANKING], { VECTOR_MATRIX_MAX_BYTES: "0" })],
+  },
 });

@@ -7,3 +7,4 @@ export * from "./chat";
 export * from "./chat-limits";
 export * from "./retrieval";
 export * from "./retrieval-limits";
+export * from "./cursor";

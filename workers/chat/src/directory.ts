@@ -14,8 +14,7 @@
  *   (create, delete) write here.
  */
 import { DurableObject } from "cloudflare:workers";
-import { fail, ok, type Page, type RpcResult, type SessionSummary } from "@crispy/contracts";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor, fail, ok, type Page, type RpcResult, type SessionSummary } from "@crispy/contracts";
 
 const SCHEMA_VERSION = 1;
 export const TITLE_MAX_CHARS = 60;

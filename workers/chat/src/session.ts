@@ -21,14 +21,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { estimateTokens, type ResilientAi } from "@crispy/ai";
 import {
+  decodeCursor,
+  encodeCursor,
   fail,
   ok,
   type ChatTurnInput,
-  type SearchSource,
   type ChatTurnReply,
   type MessageRecord,
   type Page,
   type RpcResult,
+  type SearchSource,
   type StartedStream,
   type StreamFormat,
   type TenantContext,
@@ -43,7 +45,6 @@ import {
   type ContextWindow,
   type CountedMessage,
 } from "./context-window";
-import { decodeCursor, encodeCursor } from "./cursor";
 import { newTurnId } from "./ids";
 import { MessageStore, type NewMessage } from "./messages";
 import { Mutex } from "./mutex";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeCursor, encodeCursor } from "../src/cursor";
+import { decodeCursor, encodeCursor } from "@crispy/contracts";
 import { TITLE_MAX_CHARS, titleFrom } from "../src/directory";
 
 describe("cursors", () => {

@@ -4,7 +4,6 @@
  */
 import {
   TenantConfigSchema,
-  type RpcResult,
   type TenantConfig,
   type TenantContext,
 } from "@crispy/contracts";
@@ -52,14 +51,4 @@ export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId
   };
 }
 
-/** The value of a successful RPC result, or a thrown test failure naming the error. */
-export function unwrap<T>(result: RpcResult<T>): T {
-  if (!result.ok) throw new Error(`RPC failed: ${JSON.stringify(result.error)}`);
-  return result.value;
-}
-
-/** The error of a failed RPC result, or a thrown test failure. */
-export function failure<T>(result: RpcResult<T>): Extract<RpcResult<T>, { ok: false }>["error"] {
-  if (result.ok) throw new Error(`RPC unexpectedly succeeded: ${JSON.stringify(result.value)}`);
-  return result.error;
-}
+export { failure, unwrap } from "@crispy/testing";

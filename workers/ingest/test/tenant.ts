@@ -2,7 +2,7 @@
  * Test helpers: a fresh tenant (its own jobs, documents and index) with a configurable embedding
  * model, `unwrap`/`failure` for RPC results, and `file` for upload inputs.
  */
-import { TenantConfigSchema, type IngestInput, type RpcResult, type TenantConfig, type TenantContext } from "@crispy/contracts";
+import { TenantConfigSchema, type IngestInput, type TenantConfig, type TenantContext } from "@crispy/contracts";
 
 export const EMBED_MODEL = "local/hash-embed-64";
 export const FAIL_ALWAYS = "local/fail-always";
@@ -39,14 +39,4 @@ export function file(name: string, contentType: string, content: string | Uint8A
   return { file: { name, contentType, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer } };
 }
 
-/** The value of a successful RPC result, or a thrown test failure naming the error. */
-export function unwrap<T>(result: RpcResult<T>): T {
-  if (!result.ok) throw new Error(`RPC failed: ${JSON.stringify(result.error)}`);
-  return result.value;
-}
-
-/** The error of a failed RPC result, or a thrown test failure. */
-export function failure<T>(result: RpcResult<T>): Extract<RpcResult<T>, { ok: false }>["error"] {
-  if (result.ok) throw new Error(`RPC unexpectedly succeeded: ${JSON.stringify(result.value)}`);
-  return result.error;
-}
+export { failure, unwrap } from "@crispy/testing";

@@ -14,9 +14,15 @@
  * - Filters and vector hits are resolved here against this tenant's rows only: nothing in a
  *   request can reach another tenant's index, which is another object.
  * - A retrieval reads both its rankings in one call (`rank`), so it never mixes two versions.
+ * - Vector search runs over an in-memory VectorMatrix of the stored embeddings, kept in step with
+ *   every upsert and delete and rebuilt from SQLite whenever its version differs from the stored
+ *   index version (after an eviction, or a change it could not follow); an index too large for
+ *   the matrix is scanned from SQLite instead.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
+  decodeCursor,
+  encodeCursor,
   fail,
   ok,
   type ChunkProvenance,
@@ -27,11 +33,11 @@ import {
   type RetrievedChunk,
   type RpcResult,
 } from "@crispy/contracts";
-import { decodeCursor, encodeCursor } from "./cursor";
 import { filterCondition, metadataValueText, type SqlCondition } from "./filter";
 import { ftsMatchExpression } from "./fts-query";
 import { SCHEMA_V1, SCHEMA_VERSION } from "./index-schema";
 import { TopK, cosine, embeddingBlob, embeddingOf, prepareQuery } from "./vectors/embedding";
+import { DEFAULT_MATRIX_MAX_BYTES, VectorMatrix, type MatrixRow } from "./vectors/matrix";
 
 /** A document as ingest hands it over; the index sets the chunk count and timestamps. */
 export type DocumentInput = Omit<DocumentRecord, "chunkCount" | "createdAt" | "updatedAt">;
@@ -149,10 +155,15 @@ function rankedOf(row: ChunkRow, score: number): RankedChunk {
 
 export class TenantIndex extends DurableObject<RagEnv> {
   readonly #sql: SqlStorage;
+  /** The durable-object backend's embeddings in memory; null until a vector query needs it. */
+  #matrix: VectorMatrix | null = null;
+  readonly #matrixMaxBytes: number;
 
   constructor(ctx: DurableObjectState, env: RagEnv) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
+    const configured = Number(env.VECTOR_MATRIX_MAX_BYTES);
+    this.#matrixMaxBytes = Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_MATRIX_MAX_BYTES;
     this.#migrate();
   }
 
@@ -174,6 +185,7 @@ export class TenantIndex extends DurableObject<RagEnv> {
       );
     }
     const now = Date.now();
+    const inserted: MatrixRow[] = [];
     const indexVersion = this.ctx.storage.transactionSync(() => {
       if (existing) this.#deleteChunks(doc.id);
       this.#sql.exec("DELETE FROM documents WHERE id = ?", doc.id);
@@ -204,9 +216,13 @@ export class TenantIndex extends DurableObject<RagEnv> {
           metadataValueText(value),
         );
       }
-      chunks.forEach((chunk, ordinal) => this.#insertChunk(doc.id, doc.version, ordinal, chunk, storeEmbeddings));
+      chunks.forEach((chunk, ordinal) => {
+        const seq = this.#insertChunk(doc.id, doc.version, ordinal, chunk, storeEmbeddings);
+        if (storeEmbeddings) inserted.push({ seq, docId: doc.id, embedding: chunk.vector });
+      });
       return this.#bumpVersion();
     });
+    this.#followChange(indexVersion, doc.id, inserted);
     return ok({
       indexVersion,
       unchanged: false,
@@ -224,6 +240,7 @@ export class TenantIndex extends DurableObject<RagEnv> {
       this.#sql.exec("DELETE FROM documents WHERE id = ?", docId);
       return this.#bumpVersion();
     });
+    this.#followChange(indexVersion, docId, []);
     return { indexVersion, previous: { version: existing.version, chunkCount: existing.chunk_count } };
   }
 
@@ -237,7 +254,7 @@ export class TenantIndex extends DurableObject<RagEnv> {
   async list(page: { cursor?: string; limit: number }): Promise<RpcResult<Page<DocumentRecord>>> {
     let before = Number.MAX_SAFE_INTEGER;
     if (page.cursor !== undefined) {
-      const position = decodeCursor(page.cursor);
+      const position = decodeCursor("docs", page.cursor);
       if (position === null) return fail("bad_request", "cursor is not a document-list cursor");
       before = position;
     }
@@ -247,7 +264,7 @@ export class TenantIndex extends DurableObject<RagEnv> {
     const items = rows.slice(0, page.limit);
     return ok({
       items: items.map(recordOf),
-      nextCursor: rows.length > page.limit ? encodeCursor(items.at(-1)!.position) : null,
+      nextCursor: rows.length > page.limit ? encodeCursor("docs", items.at(-1)!.position) : null,
     });
   }
 
@@ -308,6 +325,64 @@ export class TenantIndex extends DurableObject<RagEnv> {
   }
 
   #vector(queryVector: number[], k: number, filter?: Metadata): RankedChunk[] {
+    const matrix = this.#currentMatrix(queryVector.length);
+    if (matrix) {
+      let allowed: Set<string> | null = null;
+      if (filter && Object.keys(filter).length > 0) {
+        const where = filterCondition(filter);
+        allowed = new Set(
+          this.#sql.exec<{ id: string }>(`SELECT d.id FROM documents d WHERE ${where.sql}`, ...where.params).toArray().map((row) => row.id),
+        );
+      }
+      return matrix.nearest(queryVector, k, allowed).flatMap(({ seq, score }) => {
+        const row = this.#chunkRow(seq);
+        return row ? [rankedOf(row, score)] : [];
+      });
+    }
+    return this.#scanVectors(queryVector, k, filter);
+  }
+
+  /** The matrix for the current index version, (re)built when needed; null when too large. */
+  #currentMatrix(dimensions: number): VectorMatrix | null {
+    const version = this.#indexVersion();
+    if (this.#matrix && this.#matrix.version === version && this.#matrix.dimensions === dimensions) return this.#matrix;
+    this.#matrix = null;
+    const { count } = this.#sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM chunks WHERE embedding IS NOT NULL").one();
+    if (!VectorMatrix.fits(count, dimensions, this.#matrixMaxBytes)) return null;
+    const rows = this.#sql.exec<{ seq: number; doc_id: string; embedding: ArrayBuffer }>(
+      "SELECT seq, doc_id, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY seq",
+    );
+    const matrixRows = (function* () {
+      for (const row of rows) yield { seq: row.seq, docId: row.doc_id, embedding: row.embedding };
+    })();
+    this.#matrix = VectorMatrix.build(dimensions, version, matrixRows, count, this.#matrixMaxBytes);
+    return this.#matrix;
+  }
+
+  /** Applies a committed change (version `indexVersion`) to the matrix, or drops it to be rebuilt. */
+  #followChange(indexVersion: number, docId: string, inserted: MatrixRow[]): void {
+    const matrix = this.#matrix;
+    if (!matrix) return;
+    if (matrix.version !== indexVersion - 1) {
+      this.#matrix = null;
+      return;
+    }
+    matrix.removeDocument(docId);
+    if (!matrix.append(inserted)) {
+      this.#matrix = null;
+      return;
+    }
+    matrix.version = indexVersion;
+  }
+
+  #chunkRow(seq: number): ChunkRow | undefined {
+    return this.#sql
+      .exec<ChunkRow>(`SELECT ${CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.seq = ?`, seq)
+      .toArray()[0];
+  }
+
+  /** Vector search without the matrix: every stored embedding read from SQLite. */
+  #scanVectors(queryVector: number[], k: number, filter?: Metadata): RankedChunk[] {
     const query = prepareQuery(queryVector);
     const where = filterCondition(filter);
     const best = new TopK<number>(k);
@@ -318,9 +393,7 @@ export class TenantIndex extends DurableObject<RagEnv> {
     );
     for (const row of rows) best.offer(row.seq, cosine(query, embeddingOf(row.embedding)));
     return best.best().flatMap(({ item: seq, score }) => {
-      const row = this.#sql
-        .exec<ChunkRow>(`SELECT ${CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.seq = ?`, seq)
-        .toArray()[0];
+      const row = this.#chunkRow(seq);
       return row ? [rankedOf(row, score)] : [];
     });
   }
@@ -358,7 +431,8 @@ export class TenantIndex extends DurableObject<RagEnv> {
     return this.#sql.exec<DocumentRow>("SELECT * FROM documents WHERE id = ?", docId).toArray()[0];
   }
 
-  #insertChunk(docId: string, version: number, ordinal: number, chunk: IndexedChunk, storeEmbedding: boolean): void {
+  /** Inserts one chunk and its FTS entry; returns its seq. */
+  #insertChunk(docId: string, version: number, ordinal: number, chunk: IndexedChunk, storeEmbedding: boolean): number {
     const { provenance } = chunk;
     const { seq } = this.#sql
       .exec<{ seq: number }>(
@@ -379,6 +453,7 @@ export class TenantIndex extends DurableObject<RagEnv> {
       )
       .one();
     this.#sql.exec("INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)", seq, chunk.text);
+    return seq;
   }
 
   /** Deletes a document's chunks and their FTS entries (external content needs the old text). */

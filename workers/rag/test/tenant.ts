@@ -2,7 +2,7 @@
  * Test helpers: a fresh tenant (its own TenantIndex, cache keys and vector namespace) on the local
  * provider, and `unwrap` / `failure` for RPC results.
  */
-import { TenantConfigSchema, type RpcResult, type TenantConfig, type TenantContext } from "@crispy/contracts";
+import { TenantConfigSchema, type TenantConfig, type TenantContext } from "@crispy/contracts";
 
 export const ECHO = "local/echo-1";
 export const EMBEDDINGS = { model: "local/hash-embed-384", dimensions: 384 } as const;
@@ -39,14 +39,4 @@ export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId
   };
 }
 
-/** The value of a successful RPC result, or a thrown test failure naming the error. */
-export function unwrap<T>(result: RpcResult<T>): T {
-  if (!result.ok) throw new Error(`RPC failed: ${JSON.stringify(result.error)}`);
-  return result.value;
-}
-
-/** The error of a failed RPC result, or a thrown test failure. */
-export function failure<T>(result: RpcResult<T>): Extract<RpcResult<T>, { ok: false }>["error"] {
-  if (result.ok) throw new Error(`RPC unexpectedly succeeded: ${JSON.stringify(result.value)}`);
-  return result.error;
-}
+export { failure, unwrap } from "@crispy/testing";

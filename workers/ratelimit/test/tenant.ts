@@ -2,7 +2,6 @@
 import {
   TenantConfigSchema,
   type RateLimitConfig,
-  type RpcResult,
   type TenantConfig,
   type TenantContext,
 } from "@crispy/contracts";
@@ -62,12 +61,4 @@ export function withConfig(tenant: TenantContext, options: TenantOptions): Tenan
   };
 }
 
-/**
- * The value of a successful RPC result, or a thrown test failure. Typed through `RpcResult<T>`
- * because the RPC stub types currently drop the failure branch (see the report on
- * `RpcError.details`).
- */
-export function unwrap<T>(result: RpcResult<T>): T {
-  if (!result.ok) throw new Error(`RPC failed: ${JSON.stringify(result.error)}`);
-  return result.value;
-}
+export { unwrap } from "@crispy/testing";

@@ -1,0 +1,3 @@
+/** @crispy/testing — helpers shared by the workers' test suites (never bundled into a worker). */
+export { dataOf, readSse, type SseFrame } from "./sse";
+export { failure, unwrap } from "./rpc";
