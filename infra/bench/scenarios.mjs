@@ -38,6 +38,18 @@ export const scenarios = [
     targets: { maxAddedP50Ms: 3 },
   },
   {
+    name: "retrieval",
+    kind: "retrieval",
+    description: "ingest throughput (chunks/s, mesh vs the same parse→chunk→embed in-process) and search latency at 1k and 10k chunks in one tenant (local backend)",
+    needs: ["apiKey"],
+    baseline: { target: "direct" },
+    subject: { target: "gateway", method: "POST", path: "/v1/search" },
+    sizes: [1_000, 10_000],
+    targets: null,
+  },
+  {
+    // Last: every request opens a new ChatSession DO, and a few thousand of them in one local
+    // workerd process exhaust its SQLite memory (SQLITE_NOMEM, then 503s) for every later scenario.
     name: "chat-stream",
     description: "full streamed chat turns (new session each, local model, no token delay) through the mesh vs bare GET /",
     needs: ["apiKey"],
@@ -49,16 +61,6 @@ export const scenarios = [
       headers: (ctx) => ({ ...bearer(ctx), "content-type": "application/json" }),
       body: JSON.stringify({ message: "What should I pack for a weekend in the mountains?" }),
     },
-    targets: null,
-  },
-  {
-    name: "retrieval",
-    kind: "retrieval",
-    description: "ingest throughput (chunks/s, mesh vs the same parse→chunk→embed in-process) and search latency at 1k and 10k chunks in one tenant (local backend)",
-    needs: ["apiKey"],
-    baseline: { target: "direct" },
-    subject: { target: "gateway", method: "POST", path: "/v1/search" },
-    sizes: [1_000, 10_000],
     targets: null,
   },
   {

@@ -6,7 +6,7 @@
 import { log, requestIdFrom, traceFrom } from "@crispy/observability";
 import { namedTenant } from "./auth/authenticate";
 import { applyCors, isOriginAllowed, preflightResponse } from "./http/cors";
-import { errorResponse, HttpError } from "./http/errors";
+import { errorResponse, HttpError, upstreamFailure } from "./http/errors";
 import { applyRateLimitHeaders } from "./limits";
 import { router } from "./router";
 import type { RequestState } from "./state";
@@ -30,12 +30,14 @@ function preflight(request: Request, state: RequestState): Response {
 
 function toErrorResponse(error: unknown, state: RequestState): Response {
   if (error instanceof HttpError) return errorResponse(error.code, error.message, state.requestId, error.details, error.headers);
-  log("error", "unhandled_exception", {
+  const upstream = upstreamFailure(error);
+  log("error", upstream ? "upstream_exception" : "unhandled_exception", {
     tenantId: state.tenant?.id ?? "-",
     requestId: state.requestId,
     message: error instanceof Error ? error.message : String(error),
     stack: error instanceof Error ? error.stack : undefined,
   });
+  if (upstream) return errorResponse(upstream.code, upstream.message, state.requestId, undefined, upstream.headers);
   return errorResponse("internal", "internal error; quote the request id when reporting it", state.requestId);
 }
 

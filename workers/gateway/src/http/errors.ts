@@ -69,3 +69,22 @@ export function errorResponse(
   if (headers) for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;
 }
+
+/**
+ * An exception that came from another worker or a Durable Object rather than from this code:
+ * workerd marks those `remote` (thrown by the callee), `retryable` or `overloaded` (raised by the
+ * runtime: an object restarting, overloaded, out of memory …). The client gets 503
+ * `upstream_unavailable` with `Retry-After` — the request may well succeed again — instead of a
+ * 500 that reads like a bug in the request. Null for anything else.
+ */
+export function upstreamFailure(error: unknown): HttpError | null {
+  if (!(error instanceof Error)) return null;
+  const marks = error as Error & { remote?: unknown; retryable?: unknown; overloaded?: unknown };
+  if (marks.remote !== true && marks.retryable !== true && marks.overloaded !== true) return null;
+  return new HttpError(
+    "upstream_unavailable",
+    "an internal service failed while handling the request; retry shortly and quote the request id if it persists",
+    undefined,
+    { "retry-after": marks.overloaded === true ? "5" : "1" },
+  );
+}
