@@ -142,6 +142,20 @@ async function jsonOf(response, what) {
   return JSON.parse(text);
 }
 
+/**
+ * fetch, retried once when the connection itself fails (undici reusing a keep-alive socket the
+ * server has just closed: "fetch failed", cause "other side closed"). Safe here: an upload of the
+ * same id and content is idempotent (content hash), and the other calls only read.
+ */
+async function fetchOnceMore(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return await fetch(url, init);
+  }
+}
+
 /** (B) through the mesh: upload, then follow each job to a terminal state. */
 async function ingestThroughMesh({ url, headers }, documents, firstIndex, inFlight) {
   let next = 0;
@@ -154,10 +168,10 @@ async function ingestThroughMesh({ url, headers }, documents, firstIndex, inFlig
       const form = new FormData();
       form.set("id", `bench-doc-${firstIndex + i}`);
       form.set("file", new Blob([documents[i]], { type: "text/markdown" }), `notes-${firstIndex + i}.md`);
-      let job = await jsonOf(await fetch(`${url}/v1/documents?wait=true`, { method: "POST", headers, body: form }), "POST /v1/documents");
+      let job = await jsonOf(await fetchOnceMore(`${url}/v1/documents?wait=true`, { method: "POST", headers, body: form }), "POST /v1/documents");
       while (job.state === "queued" || job.state === "running") {
         await new Promise((r) => setTimeout(r, 20));
-        job = await jsonOf(await fetch(`${url}/v1/ingest/jobs/${job.id}`, { headers }), "GET /v1/ingest/jobs/:id");
+        job = await jsonOf(await fetchOnceMore(`${url}/v1/ingest/jobs/${job.id}`, { headers }), "GET /v1/ingest/jobs/:id");
       }
       if (job.state !== "done") failures.push(`${job.docId}: ${job.state} ${JSON.stringify(job.error)}`);
       chunks += job.chunksTotal;
@@ -174,7 +188,7 @@ async function ingestThroughMesh({ url, headers }, documents, firstIndex, inFlig
 
 async function timed(request) {
   const started = performance.now();
-  const response = await fetch(request.url, request.init);
+  const response = await fetchOnceMore(request.url, request.init);
   const body = await response.text();
   const elapsed = performance.now() - started;
   if (!response.ok) throw new Error(`${request.init.method ?? "GET"} ${request.url} → ${response.status}: ${body.slice(0, 300)}`);
