@@ -15,8 +15,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { decodeCursor, encodeCursor, fail, ok, type Page, type RpcResult, type SessionSummary } from "@crispy/contracts";
+import { migrateSchema } from "@crispy/storage";
 
-const SCHEMA_VERSION = 1;
 export const TITLE_MAX_CHARS = 60;
 
 type SessionRow = {
@@ -130,25 +130,16 @@ export class SessionDirectory extends DurableObject<ChatEnv> {
   }
 
   #migrate(): void {
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const current =
-      this.#sql
-        .exec<{ version: number | null }>("SELECT MAX(version) AS version FROM schema_version")
-        .one().version ?? 0;
-    if (current >= SCHEMA_VERSION) return;
-    this.ctx.storage.transactionSync(() => {
-      this.#sql.exec(`
-        CREATE TABLE sessions (
-          id TEXT PRIMARY KEY,
-          title TEXT NOT NULL,
-          message_count INTEGER NOT NULL,
-          created_at INTEGER NOT NULL,
-          updated_at INTEGER NOT NULL,
-          position INTEGER NOT NULL UNIQUE
-        );
-      `);
-      this.#sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
-    });
+    migrateSchema(this.ctx.storage, [`
+          CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            message_count INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            position INTEGER NOT NULL UNIQUE
+          );
+        `]);
   }
 
   #row(sessionId: string): SessionRow | undefined {

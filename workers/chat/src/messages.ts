@@ -11,9 +11,8 @@
  * - Trimming drops the oldest messages first.
  */
 import type { MessageRecord } from "@crispy/contracts";
+import { migrateSchema } from "@crispy/storage";
 import type { CountedMessage } from "./context-window";
-
-const SCHEMA_VERSION = 1;
 
 type Role = MessageRecord["role"];
 
@@ -62,31 +61,22 @@ export class MessageStore {
 
   /** Creates the tables when missing (on construction, and again after the storage was wiped). */
   migrate(): void {
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const current =
-      this.#sql
-        .exec<{ version: number | null }>("SELECT MAX(version) AS version FROM schema_version")
-        .one().version ?? 0;
-    if (current >= SCHEMA_VERSION) return;
-    this.#storage.transactionSync(() => {
-      this.#sql.exec(`
-        CREATE TABLE messages (
-          seq INTEGER PRIMARY KEY AUTOINCREMENT,
-          turn_id TEXT NOT NULL,
-          role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
-          content TEXT NOT NULL,
-          tokens INTEGER NOT NULL,
-          created_at INTEGER NOT NULL
-        );
-        CREATE TABLE session (
-          singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-          tenant_id TEXT NOT NULL,
-          session_id TEXT NOT NULL,
-          expires_at INTEGER NOT NULL
-        );
-      `);
-      this.#sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
-    });
+    migrateSchema(this.#storage, [`
+          CREATE TABLE messages (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            turn_id TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+            content TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+          );
+          CREATE TABLE session (
+            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+            tenant_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+          );
+        `]);
   }
 
   /** Which session this is and when it expires; null before its first turn. */

@@ -11,11 +11,10 @@
  *   finished job keeps only its small status row.
  */
 import type { IndexedChunk, IngestJob as JobStatus, IngestJobState, TenantContext } from "@crispy/contracts";
+import { migrateSchema } from "@crispy/storage";
 import type { DocumentChunk } from "./chunk";
 import type { NewDocument } from "./document-index";
 import type { DocumentKind } from "./parse";
-
-const SCHEMA_VERSION = 1;
 
 export type JobStep = NonNullable<JobStatus["step"]>;
 
@@ -89,42 +88,34 @@ export class JobStore {
 
   /** Creates the tables when missing (on construction, and again after the storage was wiped). */
   migrate(): void {
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const current =
-      this.#sql.exec<{ version: number | null }>("SELECT MAX(version) AS version FROM schema_version").one()
-        .version ?? 0;
-    if (current >= SCHEMA_VERSION) return;
-    this.#storage.transactionSync(() => {
-      this.#sql.exec(`
-        CREATE TABLE job (
-          id TEXT PRIMARY KEY,
-          doc_id TEXT NOT NULL,
-          version INTEGER NOT NULL,
-          state TEXT NOT NULL,
-          step TEXT,
-          chunks_done INTEGER NOT NULL DEFAULT 0,
-          chunks_total INTEGER NOT NULL DEFAULT 0,
-          error_code TEXT,
-          error_message TEXT,
-          attempts INTEGER NOT NULL DEFAULT 0,
-          plan TEXT NOT NULL,
-          created_at INTEGER NOT NULL,
-          updated_at INTEGER NOT NULL
-        );
-        CREATE TABLE chunks (
-          seq INTEGER PRIMARY KEY,
-          chunk_id TEXT NOT NULL,
-          text TEXT NOT NULL,
-          tokens INTEGER NOT NULL,
-          start_offset INTEGER NOT NULL,
-          end_offset INTEGER NOT NULL,
-          heading_path TEXT NOT NULL,
-          page INTEGER,
-          vector BLOB
-        );
-      `);
-      this.#sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
-    });
+    migrateSchema(this.#storage, [`
+          CREATE TABLE job (
+            id TEXT PRIMARY KEY,
+            doc_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            step TEXT,
+            chunks_done INTEGER NOT NULL DEFAULT 0,
+            chunks_total INTEGER NOT NULL DEFAULT 0,
+            error_code TEXT,
+            error_message TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            plan TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+          );
+          CREATE TABLE chunks (
+            seq INTEGER PRIMARY KEY,
+            chunk_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL,
+            heading_path TEXT NOT NULL,
+            page INTEGER,
+            vector BLOB
+          );
+        `]);
   }
 
   /** Records a new job; returns false when this object already holds one. */

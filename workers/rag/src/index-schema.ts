@@ -1,6 +1,6 @@
 /**
- * The TenantIndex's SQLite schema, created synchronously in its constructor behind a
- * `schema_version` row (a newer version is added as another step here, never by editing one).
+ * The TenantIndex's SQLite schema, applied by `migrateSchema` (@crispy/storage) in its
+ * constructor (a newer version is added as another step, never by editing one).
  *
  * - `documents`: one row per document (the DocumentRecord fields; metadata as JSON); `position`
  *   orders the list newest-upserted first.
@@ -13,8 +13,6 @@
  *   transaction as every chunk insert and delete.
  * - `counters.index_version`: bumped by every upsert that changed something and every delete.
  */
-export const SCHEMA_VERSION = 1;
-
 export const SCHEMA_V1 = `
   CREATE TABLE documents (
     id TEXT PRIMARY KEY,

@@ -33,9 +33,10 @@ import {
   type RetrievedChunk,
   type RpcResult,
 } from "@crispy/contracts";
+import { migrateSchema } from "@crispy/storage";
 import { filterCondition, metadataValueText, type SqlCondition } from "./filter";
 import { ftsMatchExpression } from "./fts-query";
-import { SCHEMA_V1, SCHEMA_VERSION } from "./index-schema";
+import { SCHEMA_V1 } from "./index-schema";
 import { TopK, cosine, embeddingBlob, embeddingOf, prepareQuery } from "./vectors/embedding";
 import { DEFAULT_MATRIX_MAX_BYTES, VectorMatrix, type MatrixRow } from "./vectors/matrix";
 
@@ -417,14 +418,7 @@ export class TenantIndex extends DurableObject<RagEnv> {
   }
 
   #migrate(): void {
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const current =
-      this.#sql.exec<{ version: number | null }>("SELECT MAX(version) AS version FROM schema_version").one().version ?? 0;
-    if (current >= SCHEMA_VERSION) return;
-    this.ctx.storage.transactionSync(() => {
-      this.#sql.exec(SCHEMA_V1);
-      this.#sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
-    });
+    migrateSchema(this.ctx.storage, [SCHEMA_V1]);
   }
 
   #document(docId: string): DocumentRow | undefined {

@@ -29,11 +29,11 @@ import {
   type TenantConfig,
   type TokenWindowUsage,
 } from "@crispy/contracts";
+import { migrateSchema } from "@crispy/storage";
 import { windowsAt } from "./windows";
 
 export type TokenBudgets = TenantConfig["budgets"];
 
-const SCHEMA_VERSION = 1;
 const DEFAULT_TTL_SECONDS = 15 * 60;
 const KEEP_DAYS = 62;
 const KEEP_MONTHS = 13;
@@ -172,29 +172,20 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
   }
 
   #migrate(): void {
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const current =
-      this.#sql
-        .exec<{ version: number | null }>("SELECT MAX(version) AS version FROM schema_version")
-        .one().version ?? 0;
-    if (current >= SCHEMA_VERSION) return;
-    this.ctx.storage.transactionSync(() => {
-      this.#sql.exec(`
-        CREATE TABLE daily_usage (day TEXT PRIMARY KEY, used INTEGER NOT NULL);
-        CREATE TABLE monthly_usage (month TEXT PRIMARY KEY, used INTEGER NOT NULL);
-        CREATE TABLE reservations (
-          id TEXT PRIMARY KEY,
-          tokens INTEGER NOT NULL,
-          day TEXT NOT NULL,
-          month TEXT NOT NULL,
-          expires_at INTEGER NOT NULL
-        );
-        CREATE INDEX reservations_by_expiry ON reservations (expires_at);
-        CREATE INDEX reservations_by_day ON reservations (day);
-        CREATE INDEX reservations_by_month ON reservations (month);
-      `);
-      this.#sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
-    });
+    migrateSchema(this.ctx.storage, [`
+          CREATE TABLE daily_usage (day TEXT PRIMARY KEY, used INTEGER NOT NULL);
+          CREATE TABLE monthly_usage (month TEXT PRIMARY KEY, used INTEGER NOT NULL);
+          CREATE TABLE reservations (
+            id TEXT PRIMARY KEY,
+            tokens INTEGER NOT NULL,
+            day TEXT NOT NULL,
+            month TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+          );
+          CREATE INDEX reservations_by_expiry ON reservations (expires_at);
+          CREATE INDEX reservations_by_day ON reservations (day);
+          CREATE INDEX reservations_by_month ON reservations (month);
+        `]);
   }
 
   #reservation(id: string): ReservationRow | undefined {
