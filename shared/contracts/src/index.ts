@@ -8,3 +8,4 @@ export * from "./chat-limits";
 export * from "./retrieval";
 export * from "./retrieval-limits";
 export * from "./cursor";
+export * from "./sources";

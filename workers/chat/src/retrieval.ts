@@ -6,10 +6,8 @@
  * turn: if the rag worker fails, the turn goes on without sources and the failure is logged.
  */
 import type { ContextPassage } from "@crispy/ai";
-import type { ChatTurnInput, SearchSource, TenantContext } from "@crispy/contracts";
+import { sourceOf, type ChatTurnInput, type SearchSource, type TenantContext } from "@crispy/contracts";
 import { log } from "@crispy/observability";
-
-const SNIPPET_CHARS = 200;
 
 export interface Retrieved {
   context: ContextPassage[];
@@ -31,15 +29,7 @@ export async function retrieveFor(env: ChatEnv, tenant: TenantContext, input: Ch
     const chunks = result.value;
     return {
       context: chunks.map((chunk) => ({ id: chunk.chunkId, title: chunk.title, text: chunk.text })),
-      sources: chunks.map((chunk, index) => ({
-        n: index + 1,
-        docId: chunk.docId,
-        chunkId: chunk.chunkId,
-        title: chunk.title,
-        url: chunk.url,
-        snippet: chunk.text.length > SNIPPET_CHARS ? `${chunk.text.slice(0, SNIPPET_CHARS)}…` : chunk.text,
-        score: chunk.score,
-      })),
+      sources: chunks.map((chunk, index) => sourceOf(chunk, index + 1)),
     };
   } catch (error) {
     log("warn", "chat.retrieval_failed", { tenantId: tenant.tenantId, requestId: tenant.requestId, reason: (error as Error).message });

@@ -87,17 +87,22 @@ describe("ingest and search", () => {
 
 describe("RAG chat", () => {
   it("retrieves from the tenant's documents, sends the sources first and cites them", async () => {
-    const { key } = await createKey("acme", ["ingest", "chat"]);
+    const { key } = await createKey("acme", ["ingest", "chat", "search"]);
     const word = unique();
-    const job = await ingestText(key, { title: "Ferry timetable", text: `The ${word} ferry leaves the harbour at 07:15 every weekday and returns at 18:40.` });
+    const job = await ingestText(key, { title: "Ferry timetable", text: `The ${word} ferry leaves the harbour at 07:15 every weekday.\n\nIt returns at 18:40.` });
     const response = await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: `When does the ${word} ferry leave?`, rag: true }) });
     expect(response.status).toBe(200);
     const events = await readEvents(response);
     const names = events.map((e) => e.event);
     expect(names[0]).toBe("sources");
     expect(names.at(-1)).toBe("done");
-    const { sources } = JSON.parse(events[0]!.data) as { sources: Array<{ n: number; docId: string }> };
+    const { sources } = JSON.parse(events[0]!.data) as { sources: Array<{ n: number; docId: string; chunkId: string; snippet: string }> };
     expect(sources[0]).toMatchObject({ n: 1, docId: job.docId });
+    // The same source as search shows it: same chunk, title, url and snippet (whitespace collapsed).
+    const searched = await searchFor(key, { query: `When does the ${word} ferry leave?` });
+    const same = searched.sources.find((s) => s.chunkId === sources[0]!.chunkId)!;
+    expect(sources[0]!.snippet).toBe(`The ${word} ferry leaves the harbour at 07:15 every weekday. It returns at 18:40.`);
+    expect(sources[0]).toMatchObject({ docId: same.docId, title: same.title, url: same.url, snippet: same.snippet });
     const answer = events.filter((e) => e.event === "token").map((e) => (JSON.parse(e.data) as { token: string }).token).join("");
     for (const match of answer.matchAll(/\[(\d+)\]/g)) expect(sources.some((s) => s.n === Number(match[1]))).toBe(true);
     expect(answer).toContain("[1]");

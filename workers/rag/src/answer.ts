@@ -12,6 +12,7 @@
  */
 import { chooseModels, type ContextPassage, type ResilientAi, type ResilientChatRequest } from "@crispy/ai";
 import {
+  sourceOf,
   fail,
   ok,
   type RetrievedChunk,
@@ -28,33 +29,11 @@ export const NOT_FOUND_ANSWER = "I couldn't find anything about that in your doc
 /** The `model` of an answer no model wrote (nothing found). */
 export const NO_MODEL = "none";
 export const MAX_ANSWER_TOKENS = 512;
-export const SNIPPET_CHARS = 200;
 
 const SYSTEM_PROMPT =
   "You answer questions about the user's own documents. Use only the numbered sources, cite every " +
   "source you use inline as [n], and never cite a number that is not listed. If the sources do not " +
   "answer the question, say that they do not.";
-
-/** About SNIPPET_CHARS characters of a chunk, whitespace collapsed, cut at a word boundary. */
-export function snippetOf(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  if (flat.length <= SNIPPET_CHARS) return flat;
-  const cut = flat.slice(0, SNIPPET_CHARS - 1);
-  const space = cut.lastIndexOf(" ");
-  return `${(space > SNIPPET_CHARS / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
-}
-
-export function sourceOf(chunk: RetrievedChunk, n: number): SearchSource {
-  return {
-    n,
-    docId: chunk.docId,
-    chunkId: chunk.chunkId,
-    title: chunk.title,
-    url: chunk.url,
-    snippet: snippetOf(chunk.text),
-    score: chunk.score,
-  };
-}
 
 /** The sources of a checked answer: the cited chunks (original numbers) renumbered 1, 2, … */
 export function citedSources(chunks: readonly RetrievedChunk[], cited: readonly number[]): SearchSource[] {

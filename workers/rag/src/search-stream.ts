@@ -14,10 +14,10 @@
  * Cached and not-found answers are replayed through the same events (`cached`/`found` in `done`).
  */
 import type { ResilientAi } from "@crispy/ai";
-import type { RetrievedChunk, SearchAnswer, TenantContext } from "@crispy/contracts";
+import { sourceOf, type RetrievedChunk, type SearchAnswer, type TenantContext } from "@crispy/contracts";
 import { log } from "@crispy/observability";
 import { callMeta } from "./ai";
-import { answerRequest, citedSources, sourceOf } from "./answer";
+import { answerRequest, citedSources } from "./answer";
 import { CitationRewriter } from "./citations";
 import { SearchEventStream, type CiteMark } from "./sse";
 
