@@ -15,12 +15,18 @@ export const MetadataSchema = z
   .refine((value) => Object.keys(value).length <= L.maxMetadataKeys, `at most ${L.maxMetadataKeys} keys`);
 export type Metadata = Record<string, string | number | boolean>;
 
+/** Formats a JSON ingest's `text` may be written in. */
+export const TEXT_FORMATS = ["text", "markdown", "html"] as const;
+export type TextFormat = (typeof TEXT_FORMATS)[number];
+
 export const IngestJsonBodySchema = z.strictObject({
   id: DocumentIdSchema.optional(),
   title: z.string().trim().min(1).max(300).optional(),
   source: z.string().max(300).optional(),
   url: z.url().max(2048).optional(),
   text: z.string().min(1, "must not be empty").max(L.maxTextChars, `must be at most ${L.maxTextChars} characters`),
+  /** How `text` is written: plain text (default), Markdown (headings become the chunks' heading paths) or HTML. */
+  format: z.enum(TEXT_FORMATS).optional(),
   metadata: MetadataSchema.optional(),
 });
 export type IngestJsonBody = z.output<typeof IngestJsonBodySchema>;
@@ -42,6 +48,8 @@ export interface IngestInput {
   url?: string;
   metadata?: Metadata;
   text?: string;
+  /** With `text`: how it is written (default "text"). */
+  format?: TextFormat;
   file?: { name: string; contentType: string; bytes: ArrayBuffer };
 }
 

@@ -138,6 +138,8 @@ describe("retrieval input limits", () => {
     expect(topK.message).toMatch(/^topK: /);
     await expectError(await call("/v1/search", { method: "POST", headers: json(key), body: JSON.stringify({ query: "   " }) }), 400, "validation_failed");
     await expectError(await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ title: "no text" }) }), 400, "validation_failed");
+    const format = await expectError(await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ text: "x", format: "pdf" }) }), 400, "validation_failed");
+    expect(format.message).toMatch(/^format: /);
     await expectError(await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ text: "x".repeat(11 * 1024 * 1024) }) }), 413, "payload_too_large");
     const form = new FormData();
     form.append("file", new File([new Uint8Array([0, 1, 2, 3])], "tool.exe", { type: "application/x-msdownload" }));

@@ -9,6 +9,7 @@
 import {
   DOCUMENT_ID_PATTERN,
   RETRIEVAL_LIMITS,
+  TEXT_FORMATS,
   fail,
   ok,
   type IngestInput,
@@ -21,7 +22,6 @@ import { CONTENT_TYPES, SUPPORTED_EXTENSIONS, kindOf, parseDocument, type Docume
 import { oneLine } from "./parse/document";
 import { safeFileName } from "./raw-files";
 
-const TEXT_FILE_NAME = "source.txt";
 
 export interface PreparedIngest {
   kind: DocumentKind;
@@ -49,8 +49,10 @@ export async function prepareIngest(input: IngestInput): Promise<RpcResult<Prepa
     if (input.text!.length > RETRIEVAL_LIMITS.maxTextChars) return textTooLong(input.text!.length);
     bytes = new TextEncoder().encode(input.text!);
     if (bytes.byteLength > limit) return tooLarge(bytes.byteLength);
-    kind = "text";
-    fileName = TEXT_FILE_NAME;
+    const format = input.format ?? "text";
+    if (!TEXT_FORMATS.includes(format)) return fail("bad_request", `format must be one of ${TEXT_FORMATS.join(", ")}`);
+    kind = format;
+    fileName = safeFileName("source", kind);
   } else {
     const file = input.file!;
     const given: ArrayBuffer | ArrayBufferView = file.bytes;
@@ -89,7 +91,7 @@ export async function prepareIngest(input: IngestInput): Promise<RpcResult<Prepa
       source,
       url,
       metadata,
-      contentHash: await contentHash({ text, title, source, url, metadata }),
+      contentHash: await contentHash({ text, title, source, url, metadata, contentType: CONTENT_TYPES[kind] }),
       contentType: CONTENT_TYPES[kind],
       bytes: bytes.byteLength,
     },

@@ -181,6 +181,27 @@ describe("ingest → rag", () => {
     expect((await storedFiles(tenant)).map((f) => f.key)).toContain(`${tenant.tenantId}/documents/hb/v1/hand_book_v2_.md`);
   });
 
+  it("reads JSON text as Markdown or HTML when told; the format is part of the content", async () => {
+    const tenant = makeTenant();
+    const text = "# Handbook\n\n## Expenses\n\nReceipts within 30 days.";
+    const asMarkdown = await ingestAndWait(tenant, { id: "hb", text, format: "markdown" });
+    expect(asMarkdown).toMatchObject({ state: "done", version: 1 });
+    const [chunk] = unwrap(await env.RAG.retrieve(tenant, { query: "receipts", topK: 1, filter: { docId: "hb" } }));
+    expect(chunk).toMatchObject({ title: "Handbook", provenance: { headingPath: ["Handbook", "Expenses"] } });
+    expect(unwrap(await env.RAG.getDocument(tenant, "hb")).contentType).toBe("text/markdown");
+    expect((await storedFiles(tenant)).map((f) => f.key)).toEqual([`${tenant.tenantId}/documents/hb/v1/source.md`]);
+
+    // The same characters as plain text chunk differently: a new version, not "unchanged".
+    const asText = await ingestAndWait(tenant, { id: "hb", text });
+    expect(asText).toMatchObject({ state: "done", version: 2 });
+    const [plain] = unwrap(await env.RAG.retrieve(tenant, { query: "receipts", topK: 1, filter: { docId: "hb" } }));
+    expect(plain!.provenance.headingPath).toEqual([]);
+    expect(unwrap(await env.RAG.getDocument(tenant, "hb")).contentType).toBe("text/plain");
+
+    const refused = await ingest.ingest(tenant, { text, format: "pdf" as never }, { wait: true });
+    expect(failure(refused)).toMatchObject({ code: "bad_request", message: expect.stringContaining("format") });
+  });
+
   it("retries a failing embedding model, then fails the job and leaves rag and R2 untouched", async () => {
     const tenant = makeTenant({ embeddingsModel: FAIL_ALWAYS });
     const job = await ingestAndWait(tenant, { id: "doomed", text: "This text can never be embedded." });

@@ -1,6 +1,6 @@
 /**
  * Document routes. `POST /v1/documents` (seed alias `POST /ingest`) takes JSON
- * `{ id?, title?, source?, url?, text, metadata? }` or a multipart upload (`file` plus optional
+ * `{ id?, title?, source?, url?, text, format?, metadata? }` or a multipart upload (`file` plus optional
  * `id`, `title`, `source`, `url`, `metadata` as a JSON string), up to 10 MiB, and answers `202`
  * with the ingest job (`?wait=true` waits for small documents and answers `200` once the job has
  * finished). `GET /v1/ingest/jobs/:id`, `GET /v1/documents`, `GET|DELETE /v1/documents/:id`.
