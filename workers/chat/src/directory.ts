@@ -130,16 +130,18 @@ export class SessionDirectory extends DurableObject<ChatEnv> {
   }
 
   #migrate(): void {
-    migrateSchema(this.ctx.storage, [`
-          CREATE TABLE sessions (
-            id TEXT PRIMARY KEY,
-            title TEXT NOT NULL,
-            message_count INTEGER NOT NULL,
-            created_at INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL,
-            position INTEGER NOT NULL UNIQUE
-          );
-        `]);
+    migrateSchema(this.ctx.storage, [
+      `
+        CREATE TABLE sessions (
+          id TEXT PRIMARY KEY,
+          title TEXT NOT NULL,
+          message_count INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          position INTEGER NOT NULL UNIQUE
+        );
+      `,
+    ]);
   }
 
   #row(sessionId: string): SessionRow | undefined {

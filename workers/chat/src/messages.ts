@@ -61,22 +61,24 @@ export class MessageStore {
 
   /** Creates the tables when missing (on construction, and again after the storage was wiped). */
   migrate(): void {
-    migrateSchema(this.#storage, [`
-          CREATE TABLE messages (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            turn_id TEXT NOT NULL,
-            role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
-            content TEXT NOT NULL,
-            tokens INTEGER NOT NULL,
-            created_at INTEGER NOT NULL
-          );
-          CREATE TABLE session (
-            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-            tenant_id TEXT NOT NULL,
-            session_id TEXT NOT NULL,
-            expires_at INTEGER NOT NULL
-          );
-        `]);
+    migrateSchema(this.#storage, [
+      `
+        CREATE TABLE messages (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          turn_id TEXT NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+          content TEXT NOT NULL,
+          tokens INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE session (
+          singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+          tenant_id TEXT NOT NULL,
+          session_id TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
+      `,
+    ]);
   }
 
   /** Which session this is and when it expires; null before its first turn. */

@@ -88,34 +88,36 @@ export class JobStore {
 
   /** Creates the tables when missing (on construction, and again after the storage was wiped). */
   migrate(): void {
-    migrateSchema(this.#storage, [`
-          CREATE TABLE job (
-            id TEXT PRIMARY KEY,
-            doc_id TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            state TEXT NOT NULL,
-            step TEXT,
-            chunks_done INTEGER NOT NULL DEFAULT 0,
-            chunks_total INTEGER NOT NULL DEFAULT 0,
-            error_code TEXT,
-            error_message TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            plan TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL
-          );
-          CREATE TABLE chunks (
-            seq INTEGER PRIMARY KEY,
-            chunk_id TEXT NOT NULL,
-            text TEXT NOT NULL,
-            tokens INTEGER NOT NULL,
-            start_offset INTEGER NOT NULL,
-            end_offset INTEGER NOT NULL,
-            heading_path TEXT NOT NULL,
-            page INTEGER,
-            vector BLOB
-          );
-        `]);
+    migrateSchema(this.#storage, [
+      `
+        CREATE TABLE job (
+          id TEXT PRIMARY KEY,
+          doc_id TEXT NOT NULL,
+          version INTEGER NOT NULL,
+          state TEXT NOT NULL,
+          step TEXT,
+          chunks_done INTEGER NOT NULL DEFAULT 0,
+          chunks_total INTEGER NOT NULL DEFAULT 0,
+          error_code TEXT,
+          error_message TEXT,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          plan TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE chunks (
+          seq INTEGER PRIMARY KEY,
+          chunk_id TEXT NOT NULL,
+          text TEXT NOT NULL,
+          tokens INTEGER NOT NULL,
+          start_offset INTEGER NOT NULL,
+          end_offset INTEGER NOT NULL,
+          heading_path TEXT NOT NULL,
+          page INTEGER,
+          vector BLOB
+        );
+      `,
+    ]);
   }
 
   /** Records a new job; returns false when this object already holds one. */

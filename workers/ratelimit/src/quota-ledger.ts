@@ -172,20 +172,22 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
   }
 
   #migrate(): void {
-    migrateSchema(this.ctx.storage, [`
-          CREATE TABLE daily_usage (day TEXT PRIMARY KEY, used INTEGER NOT NULL);
-          CREATE TABLE monthly_usage (month TEXT PRIMARY KEY, used INTEGER NOT NULL);
-          CREATE TABLE reservations (
-            id TEXT PRIMARY KEY,
-            tokens INTEGER NOT NULL,
-            day TEXT NOT NULL,
-            month TEXT NOT NULL,
-            expires_at INTEGER NOT NULL
-          );
-          CREATE INDEX reservations_by_expiry ON reservations (expires_at);
-          CREATE INDEX reservations_by_day ON reservations (day);
-          CREATE INDEX reservations_by_month ON reservations (month);
-        `]);
+    migrateSchema(this.ctx.storage, [
+      `
+        CREATE TABLE daily_usage (day TEXT PRIMARY KEY, used INTEGER NOT NULL);
+        CREATE TABLE monthly_usage (month TEXT PRIMARY KEY, used INTEGER NOT NULL);
+        CREATE TABLE reservations (
+          id TEXT PRIMARY KEY,
+          tokens INTEGER NOT NULL,
+          day TEXT NOT NULL,
+          month TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX reservations_by_expiry ON reservations (expires_at);
+        CREATE INDEX reservations_by_day ON reservations (day);
+        CREATE INDEX reservations_by_month ON reservations (month);
+      `,
+    ]);
   }
 
   #reservation(id: string): ReservationRow | undefined {
