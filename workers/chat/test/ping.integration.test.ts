@@ -2,9 +2,10 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { tenantsById } from "@crispy/tenants";
 import type { TenantContext } from "@crispy/contracts";
+import { contextFor } from "@crispy/testing";
 
 function context(tenantId: string): TenantContext {
-  return { tenantId, requestId: crypto.randomUUID(), traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", scopes: [], config: tenantsById[tenantId]! };
+  return contextFor(tenantsById[tenantId]!);
 }
 
 describe("chat RPC", () => {

@@ -7,6 +7,7 @@ import {
   type TenantConfig,
   type TenantContext,
 } from "@crispy/contracts";
+import { contextFor, freshTenantId } from "@crispy/testing";
 
 export const ECHO = "local/echo-1";
 export const FAIL_ALWAYS = "local/fail-always";
@@ -17,10 +18,6 @@ export interface TenantOptions {
   chat?: Partial<TenantConfig["ai"]["chat"]>;
   budgets?: TenantConfig["budgets"];
   sessions?: Partial<TenantConfig["sessions"]>;
-}
-
-export function freshTenantId(): string {
-  return `t-${crypto.randomUUID()}`;
 }
 
 export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId()): TenantContext {
@@ -41,14 +38,7 @@ export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId
     budgets: options.budgets ?? { dailyTokens: 10_000_000, monthlyTokens: 100_000_000 },
     sessions: { retentionDays: 30, maxMessages: 200, ...options.sessions },
   });
-  return {
-    tenantId,
-    requestId: crypto.randomUUID(),
-    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-    keyId: "key-1",
-    scopes: ["chat"],
-    config,
-  };
+  return contextFor(config, ["chat"]);
 }
 
-export { failure, unwrap } from "@crispy/testing";
+export { failure, freshTenantId, unwrap } from "@crispy/testing";

@@ -3,13 +3,10 @@
  * model, `unwrap`/`failure` for RPC results, and `file` for upload inputs.
  */
 import { TenantConfigSchema, type IngestInput, type TenantConfig, type TenantContext } from "@crispy/contracts";
+import { contextFor, freshTenantId } from "@crispy/testing";
 
 export const EMBED_MODEL = "local/hash-embed-64";
 export const FAIL_ALWAYS = "local/fail-always";
-
-export function freshTenantId(): string {
-  return `t-${crypto.randomUUID()}`;
-}
 
 export function makeTenant(options: { embeddingsModel?: string } = {}, tenantId = freshTenantId()): TenantContext {
   const config: TenantConfig = TenantConfigSchema.parse({
@@ -23,14 +20,7 @@ export function makeTenant(options: { embeddingsModel?: string } = {}, tenantId 
     rateLimits: { perKey: { perMinute: 600, burst: 100 }, tenant: { perMinute: 6000, burst: 1000 } },
     budgets: { dailyTokens: 10_000_000, monthlyTokens: 100_000_000 },
   });
-  return {
-    tenantId,
-    requestId: crypto.randomUUID(),
-    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-    keyId: "key-1",
-    scopes: ["ingest"],
-    config,
-  };
+  return contextFor(config, ["ingest"]);
 }
 
 /** An upload of `content` (text or bytes) named `name`. */
@@ -39,4 +29,4 @@ export function file(name: string, contentType: string, content: string | Uint8A
   return { file: { name, contentType, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer } };
 }
 
-export { failure, unwrap } from "@crispy/testing";
+export { failure, freshTenantId, unwrap } from "@crispy/testing";

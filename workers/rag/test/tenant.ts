@@ -3,6 +3,7 @@
  * provider, and `unwrap` / `failure` for RPC results.
  */
 import { TenantConfigSchema, type TenantConfig, type TenantContext } from "@crispy/contracts";
+import { contextFor, freshTenantId } from "@crispy/testing";
 
 export const ECHO = "local/echo-1";
 export const EMBEDDINGS = { model: "local/hash-embed-384", dimensions: 384 } as const;
@@ -10,10 +11,6 @@ export const EMBEDDINGS = { model: "local/hash-embed-384", dimensions: 384 } as 
 export interface TenantOptions {
   retrieval?: Partial<TenantConfig["retrieval"]>;
   chat?: Partial<TenantConfig["ai"]["chat"]>;
-}
-
-export function freshTenantId(): string {
-  return `t-${crypto.randomUUID()}`;
 }
 
 export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId()): TenantContext {
@@ -29,14 +26,7 @@ export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId
     budgets: { dailyTokens: 10_000_000, monthlyTokens: 100_000_000 },
     retrieval: { defaultTopK: 5, maxTopK: 20, rerank: false, ...options.retrieval },
   });
-  return {
-    tenantId,
-    requestId: crypto.randomUUID(),
-    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-    keyId: "key-1",
-    scopes: ["search", "ingest"],
-    config,
-  };
+  return contextFor(config, ["search", "ingest"]);
 }
 
-export { failure, unwrap } from "@crispy/testing";
+export { failure, freshTenantId, unwrap } from "@crispy/testing";

@@ -5,15 +5,12 @@ import {
   type TenantConfig,
   type TenantContext,
 } from "@crispy/contracts";
+import { contextFor, freshTenantId } from "@crispy/testing";
 
 export interface TenantOptions {
   perKey?: RateLimitConfig;
   tenant?: RateLimitConfig;
   budgets?: TenantConfig["budgets"];
-}
-
-export function freshTenantId(): string {
-  return `t-${crypto.randomUUID()}`;
 }
 
 export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId()): TenantContext {
@@ -36,14 +33,7 @@ export function makeTenant(options: TenantOptions = {}, tenantId = freshTenantId
     retrieval: { defaultTopK: 5, maxTopK: 20, rerank: false },
     features: { chat: true, search: true, ingest: true, tools: true, ragByDefault: false },
   });
-  return {
-    tenantId,
-    requestId: crypto.randomUUID(),
-    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-    keyId: "key-1",
-    scopes: ["chat"],
-    config,
-  };
+  return contextFor(config, ["chat"]);
 }
 
 /** Replaces the tenant's config parts in place of a config change between requests. */
@@ -61,4 +51,4 @@ export function withConfig(tenant: TenantContext, options: TenantOptions): Tenan
   };
 }
 
-export { unwrap } from "@crispy/testing";
+export { freshTenantId, unwrap } from "@crispy/testing";
