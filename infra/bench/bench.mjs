@@ -55,7 +55,9 @@ const { values: args } = parseArgs({
   allowPositionals: false,
 });
 if (args.help) {
-  console.log("usage: pnpm bench [--duration s] [--connections n] [--rounds n] [--warmup s] [--scenario name]… [--ttfb-samples n] [--search-samples n] [--retrieval-sizes 1000,10000] [--self-test] [--no-build] [--storage tmpfs|disk] [--out file] [--verbose]");
+  console.log(
+    "usage: pnpm bench [--duration s] [--connections n] [--rounds n] [--warmup s] [--scenario name]… [--ttfb-samples n] [--search-samples n] [--retrieval-sizes 1000,10000] [--self-test] [--no-build] [--storage tmpfs|disk] [--out file] [--verbose]",
+  );
   process.exit(0);
 }
 const num = (flag, env, dflt) => {
@@ -75,7 +77,10 @@ const TTFB_SAMPLES = Math.max(10, Math.round(num("ttfb-samples", "BENCH_TTFB_SAM
 /** Sequential samples per kind and round for search latency; index sizes (chunks) to measure at. */
 const SEARCH_SAMPLES = Math.max(10, Math.round(num("search-samples", "BENCH_SEARCH_SAMPLES", 100)));
 const RETRIEVAL_SIZES = (args["retrieval-sizes"] ?? process.env.BENCH_RETRIEVAL_SIZES)?.split(",").map(Number);
-if (RETRIEVAL_SIZES && !RETRIEVAL_SIZES.every((n, i) => Number.isInteger(n) && n > 0 && (i === 0 || n > RETRIEVAL_SIZES[i - 1])))
+if (
+  RETRIEVAL_SIZES &&
+  !RETRIEVAL_SIZES.every((n, i) => Number.isInteger(n) && n > 0 && (i === 0 || n > RETRIEVAL_SIZES[i - 1]))
+)
   throw new Error("--retrieval-sizes must be increasing positive integers, e.g. 1000,10000");
 if (!["tmpfs", "disk"].includes(settings.storage)) throw new Error("--storage must be tmpfs or disk");
 if (args.verbose) process.env.BENCH_VERBOSE = "1";
@@ -137,7 +142,8 @@ async function createApiKey(gatewayUrl, operatorToken) {
     body: JSON.stringify({ scopes: ["chat", "search", "ingest", "tools"] }),
   });
   const text = await res.text();
-  if (res.status !== 201) throw new Error(`POST /admin/tenants/bench/keys → ${res.status} (expected 201): ${text.slice(0, 500)}`);
+  if (res.status !== 201)
+    throw new Error(`POST /admin/tenants/bench/keys → ${res.status} (expected 201): ${text.slice(0, 500)}`);
   let body;
   try {
     body = JSON.parse(text);
@@ -222,11 +228,17 @@ function report(result) {
   log(table([header, line(a), line(b)]));
   log("  per round (req/s · p50 · p99):");
   for (const side of [a, b])
-    log(`    ${side.target.padEnd(12)} ${side.rounds.map((r) => `${fmtInt(r.rps)} · ${fmt(r.p50)} · ${fmt(r.p99)}`).join("   |   ")}`);
+    log(
+      `    ${side.target.padEnd(12)} ${side.rounds.map((r) => `${fmtInt(r.rps)} · ${fmt(r.p50)} · ${fmt(r.p99)}`).join("   |   ")}`,
+    );
   const mark = (ok) => (ok ? "MET" : "NOT MET");
   const against = (text) => (c.targets ? `  (${text})` : "");
-  log(`  throughput ${b.target}/${a.target}: ${fmt(c.throughputRatio)}×${against(`target ≥ ${c.targets?.minThroughputRatio}×: ${mark(c.throughputMet)}`)}`);
-  log(`  added p50: ${c.addedP50Ms >= 0 ? "+" : ""}${fmt(c.addedP50Ms)} ms${against(`target ≤ ${c.targets?.maxAddedP50Ms} ms: ${mark(c.addedP50Met)}`)}`);
+  log(
+    `  throughput ${b.target}/${a.target}: ${fmt(c.throughputRatio)}×${against(`target ≥ ${c.targets?.minThroughputRatio}×: ${mark(c.throughputMet)}`)}`,
+  );
+  log(
+    `  added p50: ${c.addedP50Ms >= 0 ? "+" : ""}${fmt(c.addedP50Ms)} ms${against(`target ≤ ${c.targets?.maxAddedP50Ms} ms: ${mark(c.addedP50Met)}`)}`,
+  );
   log(`  added p99: ${c.addedP99Ms >= 0 ? "+" : ""}${fmt(c.addedP99Ms)} ms`);
   log(result.valid ? "  run: VALID" : `  run: INVALID — ${result.issues.join("; ")}`);
 }
@@ -235,7 +247,9 @@ function reportRetrieval(scenario, measured) {
   log(`\n== ${scenario.name}: ${scenario.description}`);
   log(`  corpus: synthetic Markdown (seeded), ${measured.search.at(-1).documents} documents`);
   log("  ingest (chunks/s):");
-  const ingestRows = [["index grows to", "in-process parse→chunk→embed", "mesh POST /v1/documents", "mesh / in-process"]];
+  const ingestRows = [
+    ["index grows to", "in-process parse→chunk→embed", "mesh POST /v1/documents", "mesh / in-process"],
+  ];
   for (const step of measured.ingest)
     ingestRows.push([
       `${fmtInt(step.upTo)} chunks`,
@@ -245,7 +259,16 @@ function reportRetrieval(scenario, measured) {
     ]);
   log(table(ingestRows).replace(/^/gm, "    "));
   log("  search latency, sequential (ms):");
-  const searchRows = [["index", "floor GET /v1/tenant p50 · p99", "search uncached p50 · p99", "search cached p50 · p99", "uncached / floor p50", "found"]];
+  const searchRows = [
+    [
+      "index",
+      "floor GET /v1/tenant p50 · p99",
+      "search uncached p50 · p99",
+      "search cached p50 · p99",
+      "uncached / floor p50",
+      "found",
+    ],
+  ];
   for (const step of measured.search)
     searchRows.push([
       `${fmtInt(step.chunks)} chunks`,
@@ -258,7 +281,9 @@ function reportRetrieval(scenario, measured) {
   log(table(searchRows).replace(/^/gm, "    "));
   const [small, large] = [measured.search[0], measured.search.at(-1)];
   if (measured.search.length > 1)
-    log(`  ${fmtInt(large.chunks)} vs ${fmtInt(small.chunks)} chunks: uncached search p50 ${fmt(large.uncached.p50 / small.uncached.p50)}×, p99 ${fmt(large.uncached.p99 / small.uncached.p99)}×`);
+    log(
+      `  ${fmtInt(large.chunks)} vs ${fmtInt(small.chunks)} chunks: uncached search p50 ${fmt(large.uncached.p50 / small.uncached.p50)}×, p99 ${fmt(large.uncached.p99 / small.uncached.p99)}×`,
+    );
   if (measured.search.some((s) => s.cacheHitRate < 1)) log("  note: some repeated searches were not cache hits");
 }
 
@@ -271,7 +296,9 @@ async function main() {
   const ctx = { urls: {}, apiKey: undefined, operatorToken: undefined };
   const compat = await compatOf("gateway");
   const setup = { compat };
-  log(`bench: ${selected.map((s) => s.name).join(", ")} · ${settings.connections} connections · ${settings.duration}s measured + ${settings.warmup}s warm-up per target · ${settings.rounds} round(s) A/B · storage ${settings.storage} · ${cpus().length} CPUs · node ${process.version}`);
+  log(
+    `bench: ${selected.map((s) => s.name).join(", ")} · ${settings.connections} connections · ${settings.duration}s measured + ${settings.warmup}s warm-up per target · ${settings.rounds} round(s) A/B · storage ${settings.storage} · ${cpus().length} CPUs · node ${process.version}`,
+  );
 
   if (needed.has("gateway")) {
     if (!args["no-build"]) {
@@ -281,7 +308,11 @@ async function main() {
     ctx.operatorToken = randomBytes(32).toString("hex");
     let persistRoot; // undefined → Miniflare's own temp dir on disk
     if (settings.storage === "tmpfs") tempDirs.push((persistRoot = mkdtempSync("/dev/shm/crispy-bench-")));
-    const mesh = await startMesh({ port: await freePort(), secrets: { OPERATOR_TOKEN: ctx.operatorToken }, persistRoot });
+    const mesh = await startMesh({
+      port: await freePort(),
+      secrets: { OPERATOR_TOKEN: ctx.operatorToken },
+      persistRoot,
+    });
     servers.push(mesh);
     ctx.urls.gateway = mesh.url;
     setup.migrations = mesh.migrations;
@@ -294,7 +325,10 @@ async function main() {
       log(`api key created for tenant bench (id ${key.id ?? "?"})`);
     }
   }
-  for (const [target, start] of [["bare", startBare], ["passthrough", startPassthrough]]) {
+  for (const [target, start] of [
+    ["bare", startBare],
+    ["passthrough", startPassthrough],
+  ]) {
     if (!needed.has(target)) continue;
     const server = await start({ port: await freePort(), compat });
     servers.push(server);
@@ -314,20 +348,49 @@ async function main() {
         inFlight: 4,
         log,
       });
-      results.push({ name: scenario.name, description: scenario.description, valid: true, issues: [], retrieval: measured });
+      results.push({
+        name: scenario.name,
+        description: scenario.description,
+        valid: true,
+        issues: [],
+        retrieval: measured,
+      });
       reportRetrieval(scenario, measured);
       continue;
     }
     if (scenario.kind === "ttfb") {
       log(`  ${scenario.name}: ${settings.rounds} round(s) × ${TTFB_SAMPLES} sequential samples per side …`);
-      const measured = await measureTtfb({ url: ctx.urls.gateway, apiKey: ctx.apiKey, samples: TTFB_SAMPLES, rounds: settings.rounds });
+      const measured = await measureTtfb({
+        url: ctx.urls.gateway,
+        apiKey: ctx.apiKey,
+        samples: TTFB_SAMPLES,
+        rounds: settings.rounds,
+      });
       const addedP50Ms = measured.gateway.p50 - measured.direct.p50;
-      const result = { name: scenario.name, description: scenario.description, valid: true, issues: [], ttfb: measured, comparison: { addedP50Ms, addedP99Ms: measured.gateway.p99 - measured.direct.p99, targets: scenario.targets, addedP50Met: addedP50Ms <= scenario.targets.maxAddedP50Ms } };
+      const result = {
+        name: scenario.name,
+        description: scenario.description,
+        valid: true,
+        issues: [],
+        ttfb: measured,
+        comparison: {
+          addedP50Ms,
+          addedP99Ms: measured.gateway.p99 - measured.direct.p99,
+          targets: scenario.targets,
+          addedP50Met: addedP50Ms <= scenario.targets.maxAddedP50Ms,
+        },
+      };
       results.push(result);
       log(`\n== ${scenario.name}: ${scenario.description}`);
-      log(`  direct (in-process local model)  p50 ${fmt(measured.direct.p50)} ms  p99 ${fmt(measured.direct.p99)} ms  (n=${measured.direct.n})`);
-      log(`  gateway POST /v1/chat (stream)   p50 ${fmt(measured.gateway.p50)} ms  p99 ${fmt(measured.gateway.p99)} ms  (n=${measured.gateway.n})`);
-      log(`  added p50: +${fmt(addedP50Ms)} ms  (target ≤ ${scenario.targets.maxAddedP50Ms} ms: ${result.comparison.addedP50Met ? "MET" : "NOT MET"});  added p99: +${fmt(result.comparison.addedP99Ms)} ms`);
+      log(
+        `  direct (in-process local model)  p50 ${fmt(measured.direct.p50)} ms  p99 ${fmt(measured.direct.p99)} ms  (n=${measured.direct.n})`,
+      );
+      log(
+        `  gateway POST /v1/chat (stream)   p50 ${fmt(measured.gateway.p50)} ms  p99 ${fmt(measured.gateway.p99)} ms  (n=${measured.gateway.n})`,
+      );
+      log(
+        `  added p50: +${fmt(addedP50Ms)} ms  (target ≤ ${scenario.targets.maxAddedP50Ms} ms: ${result.comparison.addedP50Met ? "MET" : "NOT MET"});  added p99: +${fmt(result.comparison.addedP99Ms)} ms`,
+      );
       continue;
     }
     const sides = { baseline: scenario.baseline, subject: scenario.subject };
@@ -337,22 +400,39 @@ async function main() {
     for (const [k, req] of Object.entries(reqs)) {
       preflights[k] = await preflight(req);
       if (!preflights[k].ok)
-        issues.push(`pre-flight ${sides[k].target} ${req.method} ${sides[k].path} → ${preflights[k].status}: ${preflights[k].body}`);
+        issues.push(
+          `pre-flight ${sides[k].target} ${req.method} ${sides[k].path} → ${preflights[k].status}: ${preflights[k].body}`,
+        );
     }
     const rounds = { baseline: [], subject: [] };
     for (let r = 1; r <= settings.rounds; r++) {
       for (const k of ["baseline", "subject"]) {
         process.stdout.write(`  ${scenario.name} round ${r}/${settings.rounds}: ${sides[k].target} … `);
-        const stats = await runLoad({ ...reqs[k], connections: settings.connections, duration: settings.duration, warmup: settings.warmup });
+        const stats = await runLoad({
+          ...reqs[k],
+          connections: settings.connections,
+          duration: settings.duration,
+          warmup: settings.warmup,
+        });
         rounds[k].push(stats);
         log(`${fmtInt(stats.rps)} req/s, p50 ${fmt(stats.p50)} ms, p99 ${fmt(stats.p99)} ms, non-2xx ${stats.non2xx}`);
       }
     }
-    const side = (k) => ({ target: sides[k].target, method: reqs[k].method, path: sides[k].path, preflight: preflights[k], rounds: rounds[k], mean: summarize(rounds[k]) });
+    const side = (k) => ({
+      target: sides[k].target,
+      method: reqs[k].method,
+      path: sides[k].path,
+      preflight: preflights[k],
+      rounds: rounds[k],
+      mean: summarize(rounds[k]),
+    });
     const baseline = side("baseline");
     const subject = side("subject");
     for (const s of [baseline, subject]) {
-      if (s.mean.non2xx) issues.push(`${s.target}: ${s.mean.non2xx} non-2xx responses (${s.mean.status429} × 429) — codes ${JSON.stringify(Object.assign({}, ...s.rounds.map((r) => r.statusCodes)))}`);
+      if (s.mean.non2xx)
+        issues.push(
+          `${s.target}: ${s.mean.non2xx} non-2xx responses (${s.mean.status429} × 429) — codes ${JSON.stringify(Object.assign({}, ...s.rounds.map((r) => r.statusCodes)))}`,
+        );
       if (s.mean.errors) issues.push(`${s.target}: ${s.mean.errors} socket errors/timeouts`);
     }
     // `targets: null` means the scenario reports figures with no target of its own.
@@ -367,7 +447,15 @@ async function main() {
       throughputMet: targets ? throughputRatio >= targets.minThroughputRatio : null,
       addedP50Met: targets ? addedP50Ms <= targets.maxAddedP50Ms : null,
     };
-    const result = { name: scenario.name, description: scenario.description, valid: issues.length === 0, issues, baseline, subject, comparison };
+    const result = {
+      name: scenario.name,
+      description: scenario.description,
+      valid: issues.length === 0,
+      issues,
+      baseline,
+      subject,
+      comparison,
+    };
     results.push(result);
     report(result);
   }

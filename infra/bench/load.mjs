@@ -40,9 +40,7 @@ export function runLoad(spec) {
       err ? reject(err) : resolve(value);
     };
     const timer = setTimeout(() => finish(new Error(`load child exceeded ${limitMs} ms`)), limitMs);
-    child.on("message", (msg) =>
-      msg.ok ? finish(null, msg.stats) : finish(new Error(`load child: ${msg.error}`)),
-    );
+    child.on("message", (msg) => (msg.ok ? finish(null, msg.stats) : finish(new Error(`load child: ${msg.error}`))));
     child.on("error", (err) => finish(err));
     child.on("exit", (code) => finish(new Error(`load child exited early with code ${code}`)));
     child.send(spec);
@@ -72,9 +70,7 @@ async function measure(autocannon, spec, duration) {
   instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms));
   const r = await instance;
   latencies.sort((a, b) => a - b);
-  const statusCodes = Object.fromEntries(
-    Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]),
-  );
+  const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
   const requests = latencies.length;
   const seconds = r.duration;
   return {

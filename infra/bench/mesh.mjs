@@ -117,7 +117,9 @@ async function applyD1Migrations(mf, workerName, config, configDir, splitSql) {
     const dir = resolve(configDir, db.migrations_dir ?? "migrations");
     if (!existsSync(dir)) continue;
     const d1 = await mf.getD1Database(db.binding, workerName);
-    for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith(".sql"))
+      .sort()) {
       const statements = splitSql(readFileSync(join(dir, file), "utf8"));
       if (statements.length) await d1.batch(statements.map((s) => d1.prepare(s)));
       applied.push(`${db.binding}:${file}`);
@@ -139,11 +141,22 @@ export async function startMesh({ port, secrets = {}, names = MESH_WORKERS, pers
     const options = builtWorkerOptions(dir, { bindings });
     return { dir, config, options };
   });
-  const handle = await serve("mesh", port, entries.map((e) => e.options), { persistRoot });
+  const handle = await serve(
+    "mesh",
+    port,
+    entries.map((e) => e.options),
+    { persistRoot },
+  );
   try {
     handle.migrations = [];
     for (const e of entries) {
-      const applied = await applyD1Migrations(handle.mf, e.config.name, e.config, dirname(configPathOf(e.dir)), unstable_splitSqlQuery);
+      const applied = await applyD1Migrations(
+        handle.mf,
+        e.config.name,
+        e.config,
+        dirname(configPathOf(e.dir)),
+        unstable_splitSqlQuery,
+      );
       handle.migrations.push(...applied.map((a) => `${e.dir}/${a}`));
     }
   } catch (err) {

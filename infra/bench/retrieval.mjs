@@ -33,7 +33,32 @@ function mulberry32(seed) {
   };
 }
 
-const SYLLABLES = ["ka", "lo", "mi", "ren", "sta", "vor", "qui", "del", "an", "tor", "bel", "is", "mar", "on", "ful", "gre", "ith", "pan", "sol", "ue", "zen", "cal", "dro", "ny"];
+const SYLLABLES = [
+  "ka",
+  "lo",
+  "mi",
+  "ren",
+  "sta",
+  "vor",
+  "qui",
+  "del",
+  "an",
+  "tor",
+  "bel",
+  "is",
+  "mar",
+  "on",
+  "ful",
+  "gre",
+  "ith",
+  "pan",
+  "sol",
+  "ue",
+  "zen",
+  "cal",
+  "dro",
+  "ny",
+];
 const VOCABULARY_SIZE = 6000;
 
 function vocabulary(random) {
@@ -104,7 +129,12 @@ function quantile(sorted, q) {
 
 export function latencyStats(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), mean: sorted.reduce((s, v) => s + v, 0) / sorted.length };
+  return {
+    n: sorted.length,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    mean: sorted.reduce((s, v) => s + v, 0) / sorted.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -128,7 +158,14 @@ async function ingestInProcess(documents) {
     const title = parsed.value.title ?? "";
     for (let b = 0; b < docChunks.length; b += 32) {
       const batch = docChunks.slice(b, b + 32);
-      await provider.embed({ model: "local/hash-embed-384", dimensions: 384, texts: batch.map((c) => embeddingInput(title, c.provenance.headingPath, c.text)) }, meta);
+      await provider.embed(
+        {
+          model: "local/hash-embed-384",
+          dimensions: 384,
+          texts: batch.map((c) => embeddingInput(title, c.provenance.headingPath, c.text)),
+        },
+        meta,
+      );
     }
     chunks += docChunks.length;
   }
@@ -168,10 +205,16 @@ async function ingestThroughMesh({ url, headers }, documents, firstIndex, inFlig
       const form = new FormData();
       form.set("id", `bench-doc-${firstIndex + i}`);
       form.set("file", new Blob([documents[i]], { type: "text/markdown" }), `notes-${firstIndex + i}.md`);
-      let job = await jsonOf(await fetchOnceMore(`${url}/v1/documents?wait=true`, { method: "POST", headers, body: form }), "POST /v1/documents");
+      let job = await jsonOf(
+        await fetchOnceMore(`${url}/v1/documents?wait=true`, { method: "POST", headers, body: form }),
+        "POST /v1/documents",
+      );
       while (job.state === "queued" || job.state === "running") {
         await new Promise((r) => setTimeout(r, 20));
-        job = await jsonOf(await fetchOnceMore(`${url}/v1/ingest/jobs/${job.id}`, { headers }), "GET /v1/ingest/jobs/:id");
+        job = await jsonOf(
+          await fetchOnceMore(`${url}/v1/ingest/jobs/${job.id}`, { headers }),
+          "GET /v1/ingest/jobs/:id",
+        );
       }
       if (job.state !== "done") failures.push(`${job.docId}: ${job.state} ${JSON.stringify(job.error)}`);
       chunks += job.chunksTotal;
@@ -179,7 +222,8 @@ async function ingestThroughMesh({ url, headers }, documents, firstIndex, inFlig
   }
   await Promise.all(Array.from({ length: inFlight }, worker));
   const seconds = (performance.now() - started) / 1000;
-  if (failures.length) throw new Error(`ingest failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
+  if (failures.length)
+    throw new Error(`ingest failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
   return { documents: documents.length, chunks, seconds, chunksPerSecond: chunks / seconds };
 }
 
@@ -191,17 +235,22 @@ async function timed(request) {
   const response = await fetchOnceMore(request.url, request.init);
   const body = await response.text();
   const elapsed = performance.now() - started;
-  if (!response.ok) throw new Error(`${request.init.method ?? "GET"} ${request.url} → ${response.status}: ${body.slice(0, 300)}`);
+  if (!response.ok)
+    throw new Error(`${request.init.method ?? "GET"} ${request.url} → ${response.status}: ${body.slice(0, 300)}`);
   return { elapsed, body };
 }
 
 async function measureSearch({ url, headers }, text, samples, rounds) {
   const json = { ...headers, "content-type": "application/json" };
-  const search = (query) => ({ url: `${url}/v1/search`, init: { method: "POST", headers: json, body: JSON.stringify({ query, topK: 5 }) } });
+  const search = (query) => ({
+    url: `${url}/v1/search`,
+    init: { method: "POST", headers: json, body: JSON.stringify({ query, topK: 5 }) },
+  });
   const floor = { url: `${url}/v1/tenant`, init: { headers } };
   const repeated = search(text.query());
   const first = JSON.parse((await timed(repeated)).body);
-  if (!Array.isArray(first.sources)) throw new Error(`POST /v1/search answered without sources: ${JSON.stringify(first).slice(0, 300)}`);
+  if (!Array.isArray(first.sources))
+    throw new Error(`POST /v1/search answered without sources: ${JSON.stringify(first).slice(0, 300)}`);
   for (let i = 0; i < 10; i++) {
     await timed(floor);
     await timed(search(text.query()));
@@ -260,14 +309,19 @@ export async function measureRetrieval({ url, apiKey, sizes, samples, rounds, in
       planned += await chunkCount(markdown);
       batch.push(markdown);
     }
-    log(`  ingest: ${batch.length} documents toward ${size} chunks — in-process, then through the mesh (${inFlight} in flight) …`);
+    log(
+      `  ingest: ${batch.length} documents toward ${size} chunks — in-process, then through the mesh (${inFlight} in flight) …`,
+    );
     const inProcess = await ingestInProcess(batch);
     const mesh = await ingestThroughMesh(target, batch, documents, inFlight);
-    if (mesh.chunks !== inProcess.chunks) throw new Error(`the mesh indexed ${mesh.chunks} chunks, in-process chunking made ${inProcess.chunks}`);
+    if (mesh.chunks !== inProcess.chunks)
+      throw new Error(`the mesh indexed ${mesh.chunks} chunks, in-process chunking made ${inProcess.chunks}`);
     documents += batch.length;
     chunks += mesh.chunks;
     result.ingest.push({ upTo: chunks, inProcess, mesh, ratio: mesh.chunksPerSecond / inProcess.chunksPerSecond });
-    log(`  search at ${chunks} chunks: ${rounds} round(s) × ${samples} sequential samples each of floor / uncached / cached …`);
+    log(
+      `  search at ${chunks} chunks: ${rounds} round(s) × ${samples} sequential samples each of floor / uncached / cached …`,
+    );
     result.search.push({ chunks, documents, ...(await measureSearch(target, text, samples, rounds)) });
   }
   return result;

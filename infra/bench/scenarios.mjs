@@ -31,7 +31,8 @@ export const scenarios = [
   {
     name: "chat-ttfb",
     kind: "ttfb",
-    description: "time to first token of a streamed chat turn through the mesh vs the local model called in-process (sequential)",
+    description:
+      "time to first token of a streamed chat turn through the mesh vs the local model called in-process (sequential)",
     needs: ["apiKey"],
     baseline: { target: "direct" },
     subject: { target: "gateway", method: "POST", path: "/v1/chat" },
@@ -40,7 +41,8 @@ export const scenarios = [
   {
     name: "retrieval",
     kind: "retrieval",
-    description: "ingest throughput (chunks/s, mesh vs the same parse→chunk→embed in-process) and search latency at 1k and 10k chunks in one tenant (local backend)",
+    description:
+      "ingest throughput (chunks/s, mesh vs the same parse→chunk→embed in-process) and search latency at 1k and 10k chunks in one tenant (local backend)",
     needs: ["apiKey"],
     baseline: { target: "direct" },
     subject: { target: "gateway", method: "POST", path: "/v1/search" },
@@ -51,7 +53,8 @@ export const scenarios = [
     // Last: every request opens a new ChatSession DO, and a few thousand of them in one local
     // workerd process exhaust its SQLite memory (SQLITE_NOMEM, then 503s) for every later scenario.
     name: "chat-stream",
-    description: "full streamed chat turns (new session each, local model, no token delay) through the mesh vs bare GET /",
+    description:
+      "full streamed chat turns (new session each, local model, no token delay) through the mesh vs bare GET /",
     needs: ["apiKey"],
     baseline: { target: "bare", method: "GET", path: "/" },
     subject: {

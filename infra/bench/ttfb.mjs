@@ -13,7 +13,12 @@ function quantile(sorted, q) {
 
 function stats(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), mean: sorted.reduce((s, v) => s + v, 0) / sorted.length };
+  return {
+    n: sorted.length,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    mean: sorted.reduce((s, v) => s + v, 0) / sorted.length,
+  };
 }
 
 /** Milliseconds until the first `event: token` byte of a streamed POST arrives. */
@@ -38,7 +43,12 @@ async function gatewayTtfb(url, headers, body) {
 /** Milliseconds until the local provider's first token, called in-process. */
 async function directTtfb(provider, message) {
   const started = performance.now();
-  const iterator = provider.chatStream({ model: "local/echo-1", messages: [{ role: "user", content: message }] }, { tenantId: "bench", requestId: "bench", gatewayId: "bench" })[Symbol.asyncIterator]();
+  const iterator = provider
+    .chatStream(
+      { model: "local/echo-1", messages: [{ role: "user", content: message }] },
+      { tenantId: "bench", requestId: "bench", gatewayId: "bench" },
+    )
+    [Symbol.asyncIterator]();
   for (;;) {
     const { done, value } = await iterator.next();
     if (done) throw new Error("local provider ended without a token");
@@ -58,7 +68,11 @@ export async function measureTtfb({ url, apiKey, samples, rounds }) {
   const { createLocalProvider } = await import("../../shared/ai/src/index.ts");
   const provider = createLocalProvider({ tokenDelayMs: 0 });
   const message = "What should I pack for a weekend in the mountains?";
-  const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "cf-connecting-ip": "127.0.0.1" };
+  const headers = {
+    authorization: `Bearer ${apiKey}`,
+    "content-type": "application/json",
+    "cf-connecting-ip": "127.0.0.1",
+  };
   const body = JSON.stringify({ message });
   const direct = [];
   const gateway = [];

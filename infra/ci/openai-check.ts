@@ -25,9 +25,16 @@ export async function openAiCheck(baseUrl: string, apiKey: string): Promise<void
   const text = completion.choices[0]?.message.content ?? "";
   if (!text) throw new Error("non-streamed completion is empty");
   if (!completion.usage || completion.usage.total_tokens <= 0) throw new Error("non-streamed completion has no usage");
-  console.log(`openai: chat.completions.create(stream: false) → ${text.length} chars, ${completion.usage.total_tokens} tokens`);
+  console.log(
+    `openai: chat.completions.create(stream: false) → ${text.length} chars, ${completion.usage.total_tokens} tokens`,
+  );
 
-  const stream = await client.chat.completions.create({ model: ids[0]!, messages, stream: true, stream_options: { include_usage: true } });
+  const stream = await client.chat.completions.create({
+    model: ids[0]!,
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   let streamed = "";
   let chunks = 0;
   let usage: OpenAI.CompletionUsage | undefined;
@@ -36,14 +43,19 @@ export async function openAiCheck(baseUrl: string, apiKey: string): Promise<void
     if (chunk.usage) usage = chunk.usage;
     chunks += 1;
   }
-  if (streamed !== text) throw new Error(`streamed text differs from non-streamed text:\n  stream: ${streamed}\n  plain:  ${text}`);
-  if (!usage || usage.completion_tokens !== completion.usage.completion_tokens) throw new Error("streamed usage missing or different");
+  if (streamed !== text)
+    throw new Error(`streamed text differs from non-streamed text:\n  stream: ${streamed}\n  plain:  ${text}`);
+  if (!usage || usage.completion_tokens !== completion.usage.completion_tokens)
+    throw new Error("streamed usage missing or different");
   console.log(`openai: chat.completions.create(stream: true) → ${chunks} chunks, same text, usage included`);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   const url = process.argv[2] ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
-  const key = process.argv[3] ?? (JSON.parse(readFileSync(join(import.meta.dirname, "../../.dev/keys.json"), "utf8")) as Record<string, string>).acme!;
+  const key =
+    process.argv[3] ??
+    (JSON.parse(readFileSync(join(import.meta.dirname, "../../.dev/keys.json"), "utf8")) as Record<string, string>)
+      .acme!;
   openAiCheck(url, key).catch((error: Error) => {
     console.error(`openai check FAILED: ${error.message}`);
     process.exit(1);

@@ -48,13 +48,20 @@ async function main(): Promise<void> {
     expectStatus("GET /v1/tenant with acme's dev key", tenant.status, 200);
     const body = (await tenant.json()) as { id: string };
     if (body.id !== "acme") throw new Error(`GET /v1/tenant answered tenant ${body.id}, expected acme`);
-    expectStatus("GET /v1/tenant without a key", (await fetch(`${url}/v1/tenant`, { headers: { "x-tenant-id": "acme" } })).status, 401);
+    expectStatus(
+      "GET /v1/tenant without a key",
+      (await fetch(`${url}/v1/tenant`, { headers: { "x-tenant-id": "acme" } })).status,
+      401,
+    );
     expectStatus(
       "GET /v1/tenant with globex's key for acme",
-      (await fetch(`${url}/v1/tenant`, { headers: { "x-tenant-id": "acme", authorization: `Bearer ${keys.globex}` } })).status,
+      (await fetch(`${url}/v1/tenant`, { headers: { "x-tenant-id": "acme", authorization: `Bearer ${keys.globex}` } }))
+        .status,
       403,
     );
-    const mesh = (await (await fetch(`${url}/v1/mesh`, { headers: { authorization: `Bearer ${keys.globex}` } })).json()) as { ok: boolean };
+    const mesh = (await (
+      await fetch(`${url}/v1/mesh`, { headers: { authorization: `Bearer ${keys.globex}` } })
+    ).json()) as { ok: boolean };
     if (!mesh.ok) throw new Error(`GET /v1/mesh reports an unreachable worker: ${JSON.stringify(mesh)}`);
     console.log("smoke: GET /v1/mesh → every internal worker answered");
     await openAiCheck(url, keys.acme!);

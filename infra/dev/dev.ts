@@ -29,7 +29,8 @@ function run(command: string, args: string[], cwd = repoRoot): void {
 
 function operatorToken(): string {
   mkdirSync(devDir, { recursive: true });
-  if (!existsSync(operatorTokenPath)) writeFileSync(operatorTokenPath, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+  if (!existsSync(operatorTokenPath))
+    writeFileSync(operatorTokenPath, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
   const token = readFileSync(operatorTokenPath, "utf8").trim();
   // wrangler dev reads secrets from .dev.vars beside the config (gitignored).
   writeFileSync(join(repoRoot, "workers/gateway/.dev.vars"), `OPERATOR_TOKEN=${token}\n`, { mode: 0o600 });
@@ -39,7 +40,8 @@ function operatorToken(): string {
 async function waitForHealth(url: string, child: ReturnType<typeof spawn>): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (code ${child.exitCode}) before the gateway came up`);
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited (code ${child.exitCode}) before the gateway came up`);
     try {
       if ((await fetch(`${url}/health`)).ok) return;
     } catch {}
@@ -57,7 +59,10 @@ async function ensureDevKeys(target: OperatorTarget): Promise<Record<string, str
   const keys: Record<string, string> = existsSync(keysPath) ? JSON.parse(readFileSync(keysPath, "utf8")) : {};
   for (const tenant of DEMO_TENANTS) {
     if (keys[tenant] && (await keyWorks(target.url, keys[tenant]))) continue;
-    const created = await operatorCall<{ key: string }>(target, "POST", `/admin/tenants/${tenant}/keys`, { name: "dev key (pnpm dev)", scopes: DEV_SCOPES });
+    const created = await operatorCall<{ key: string }>(target, "POST", `/admin/tenants/${tenant}/keys`, {
+      name: "dev key (pnpm dev)",
+      scopes: DEV_SCOPES,
+    });
     keys[tenant] = created.key;
   }
   writeFileSync(keysPath, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
@@ -67,12 +72,28 @@ async function ensureDevKeys(target: OperatorTarget): Promise<Record<string, str
 async function main(): Promise<void> {
   run("pnpm", ["--silent", "tenants:build"]);
   const token = operatorToken();
-  run(wranglerBin, ["d1", "migrations", "apply", "crispy-keys", "--local", "--persist-to", stateDir], join(repoRoot, "workers/gateway"));
+  run(
+    wranglerBin,
+    ["d1", "migrations", "apply", "crispy-keys", "--local", "--persist-to", stateDir],
+    join(repoRoot, "workers/gateway"),
+  );
 
   const configs = WORKERS.flatMap((worker) => ["-c", join(repoRoot, "workers", worker, "wrangler.jsonc")]);
   const child = spawn(
     wranglerBin,
-    ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", stateDir, "--show-interactive-dev-session=false"],
+    [
+      "dev",
+      ...configs,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      stateDir,
+      "--show-interactive-dev-session=false",
+    ],
     { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"] },
   );
   const stop = () => child.kill("SIGTERM");

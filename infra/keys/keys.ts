@@ -55,18 +55,29 @@ async function main(): Promise<void> {
   if (command === "create") {
     if (!values.scopes) throw new Error(`--scopes is required\n${USAGE}`);
     const created = await operatorCall<KeySummary & { key: string }>(target, "POST", base, {
-      scopes: values.scopes.split(",").map((s) => s.trim()).filter(Boolean),
+      scopes: values.scopes
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
       ...(values.name ? { name: values.name } : {}),
       ...(values["expires-in"] ? { expiresInSeconds: seconds(values["expires-in"]) } : {}),
     });
-    console.log(`created ${created.id} for tenant ${values.tenant} (scopes: ${created.scopes.join(", ")}${created.expiresAt ? `, expires ${created.expiresAt}` : ""})`);
+    console.log(
+      `created ${created.id} for tenant ${values.tenant} (scopes: ${created.scopes.join(", ")}${created.expiresAt ? `, expires ${created.expiresAt}` : ""})`,
+    );
     console.log(`\n  ${created.key}\n\nThis key is shown once; store it now.`);
   } else if (command === "list") {
     const { keys } = await operatorCall<{ keys: KeySummary[] }>(target, "GET", base);
     if (keys.length === 0) console.log(`tenant ${values.tenant} has no keys`);
     for (const k of keys) {
-      const state = k.revokedAt ? `revoked ${k.revokedAt}` : k.expiresAt && Date.parse(k.expiresAt) <= Date.now() ? `expired ${k.expiresAt}` : "active";
-      console.log(`${k.id}  ${k.prefix}…  ${state.padEnd(10)}  scopes=${k.scopes.join(",")}  name=${k.name ?? "-"}  lastUsed=${k.lastUsedAt ?? "never"}`);
+      const state = k.revokedAt
+        ? `revoked ${k.revokedAt}`
+        : k.expiresAt && Date.parse(k.expiresAt) <= Date.now()
+          ? `expired ${k.expiresAt}`
+          : "active";
+      console.log(
+        `${k.id}  ${k.prefix}…  ${state.padEnd(10)}  scopes=${k.scopes.join(",")}  name=${k.name ?? "-"}  lastUsed=${k.lastUsedAt ?? "never"}`,
+      );
     }
   } else {
     if (!values.id) throw new Error(`--id is required\n${USAGE}`);

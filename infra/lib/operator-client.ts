@@ -16,16 +16,30 @@ export interface OperatorTarget {
 
 export function defaultTarget(overrides: { url?: string; token?: string } = {}): OperatorTarget {
   const url = overrides.url ?? process.env.GATEWAY_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
-  const token = overrides.token ?? process.env.OPERATOR_TOKEN ?? (existsSync(operatorTokenPath) ? readFileSync(operatorTokenPath, "utf8").trim() : "");
-  if (!token) throw new Error("no operator token: pass --token, set OPERATOR_TOKEN, or run `pnpm dev` once to create .dev/operator-token");
+  const token =
+    overrides.token ??
+    process.env.OPERATOR_TOKEN ??
+    (existsSync(operatorTokenPath) ? readFileSync(operatorTokenPath, "utf8").trim() : "");
+  if (!token)
+    throw new Error(
+      "no operator token: pass --token, set OPERATOR_TOKEN, or run `pnpm dev` once to create .dev/operator-token",
+    );
   return { url: url.replace(/\/+$/, ""), token };
 }
 
 /** Calls the operator API; throws with the gateway's error message on failure. */
-export async function operatorCall<T>(target: OperatorTarget, method: string, path: string, body?: unknown): Promise<T> {
+export async function operatorCall<T>(
+  target: OperatorTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${target.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${target.token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

@@ -115,7 +115,9 @@ function main(): void {
   if (flag === "--verify") {
     const stale = outputs.filter(([path, text]) => !existsSync(path) || readFileSync(path, "utf8") !== text);
     if (stale.length > 0) {
-      console.error(`stale generated files: ${stale.map(([p]) => relative(process.cwd(), p)).join(", ")}; run \`pnpm tenants:build\``);
+      console.error(
+        `stale generated files: ${stale.map(([p]) => relative(process.cwd(), p)).join(", ")}; run \`pnpm tenants:build\``,
+      );
       process.exit(1);
     }
     console.log("generated tenant files are up to date");

@@ -10,13 +10,18 @@ const VECTOR_RANKING = "test/vector-index.integration.test.ts";
 
 function project(name: string, include: string[], bindings: Record<string, string>) {
   return {
-    plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.jsonc" }, remoteBindings: false, miniflare: { bindings } })],
+    plugins: [
+      cloudflareTest({ wrangler: { configPath: "./wrangler.jsonc" }, remoteBindings: false, miniflare: { bindings } }),
+    ],
     test: { name, include, testTimeout: 30_000, hookTimeout: 30_000 },
   };
 }
 
 export default defineConfig({
   test: {
-    projects: [project("rag", ["test/**/*.test.ts"], {}), project("rag-scan", [VECTOR_RANKING], { VECTOR_MATRIX_MAX_BYTES: "0" })],
+    projects: [
+      project("rag", ["test/**/*.test.ts"], {}),
+      project("rag-scan", [VECTOR_RANKING], { VECTOR_MATRIX_MAX_BYTES: "0" }),
+    ],
   },
 });

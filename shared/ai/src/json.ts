@@ -11,10 +11,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function isMatrix(value: unknown): value is number[][] {
-  return (
-    Array.isArray(value) &&
-    value.every((row) => Array.isArray(row) && row.every((x) => typeof x === "number"))
-  );
+  return Array.isArray(value) && value.every((row) => Array.isArray(row) && row.every((x) => typeof x === "number"));
 }
 
 /** Parses one stream event's data as a JSON object, or throws `bad_response`. */

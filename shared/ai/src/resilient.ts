@@ -98,20 +98,11 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
         }
       }
     }
-    throw new AiError(
-      "ai_unavailable",
-      `all models failed: ${failures.join("; ")}`,
-      last?.status,
-      anyRetryable,
-    );
+    throw new AiError("ai_unavailable", `all models failed: ${failures.join("; ")}`, last?.status, anyRetryable);
   }
 
   /** Starts one streamed attempt and reads up to its first token, within the first-token timeout. */
-  async function openStream(
-    request: Omit<ChatRequest, "model">,
-    meta: CallMeta,
-    model: string,
-  ): Promise<OpenStream> {
+  async function openStream(request: Omit<ChatRequest, "model">, meta: CallMeta, model: string): Promise<OpenStream> {
     const { controller, dispose } = childController(request.signal);
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -120,9 +111,7 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
     }, firstTokenTimeoutMs);
     let iterator: AsyncIterator<ChatStreamEvent> | undefined;
     try {
-      iterator = provider
-        .chatStream({ ...request, model, signal: controller.signal }, meta)
-        [Symbol.asyncIterator]();
+      iterator = provider.chatStream({ ...request, model, signal: controller.signal }, meta)[Symbol.asyncIterator]();
       const head: ChatStreamEvent[] = [];
       for (;;) {
         const next = await raceAbort(iterator.next(), controller.signal);
@@ -135,12 +124,7 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
       if (iterator) closeQuietly(iterator);
       dispose();
       if (timedOut && !request.signal?.aborted) {
-        throw new AiError(
-          "timeout",
-          `${model} sent no token within ${firstTokenTimeoutMs} ms`,
-          undefined,
-          true,
-        );
+        throw new AiError("timeout", `${model} sent no token within ${firstTokenTimeoutMs} ms`, undefined, true);
       }
       throw error;
     } finally {
@@ -165,12 +149,7 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
     } catch (error) {
       controller.abort();
       if (timedOut && !parent?.aborted) {
-        throw new AiError(
-          "timeout",
-          `${model} did not answer within ${requestTimeoutMs} ms`,
-          undefined,
-          true,
-        );
+        throw new AiError("timeout", `${model} did not answer within ${requestTimeoutMs} ms`, undefined, true);
       }
       throw error;
     } finally {
@@ -233,9 +212,7 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
     async chat(request, meta) {
       const { models, ...rest } = request;
       const { model, value } = await firstSuccess(models, rest.signal, (candidate) =>
-        withinTimeout(candidate, rest.signal, (signal) =>
-          provider.chat({ ...rest, model: candidate, signal }, meta),
-        ),
+        withinTimeout(candidate, rest.signal, (signal) => provider.chat({ ...rest, model: candidate, signal }, meta)),
       );
       return { ...value, model };
     },

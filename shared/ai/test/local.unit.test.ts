@@ -86,11 +86,7 @@ describe("local provider: chat", () => {
   });
 
   it("with context, quotes the most relevant sentences and cites only valid passages", async () => {
-    for (const question of [
-      "How long do refunds take?",
-      "How do I reset my password?",
-      "Is the ocean cold?",
-    ]) {
+    for (const question of ["How long do refunds take?", "How do I reset my password?", "Is the ocean cold?"]) {
       const { text } = await local.chat(ask(question, { context: PASSAGES }), meta);
       const cited = citations(text);
       expect(cited.length, text).toBeGreaterThan(0);
@@ -211,10 +207,7 @@ describe("local provider: embeddings", () => {
 
   it("folds case and diacritics, so accented and plain spellings embed alike", async () => {
     const [accented, plain] = (
-      await local.embed(
-        { model: "local/hash-embed-384", texts: ["Crème Brûlée CAFÉ", "creme brulee cafe"] },
-        meta,
-      )
+      await local.embed({ model: "local/hash-embed-384", texts: ["Crème Brûlée CAFÉ", "creme brulee cafe"] }, meta)
     ).vectors;
     expect(cosine(accented ?? [], plain ?? [])).toBeCloseTo(1, 10);
   });
@@ -227,8 +220,7 @@ describe("local provider: embeddings", () => {
   });
 
   it("puts lexically similar texts closer than unrelated ones", async () => {
-    const [question, answer, unrelated] = (await local.embed({ model: "local/hash-embed-384", texts }, meta))
-      .vectors;
+    const [question, answer, unrelated] = (await local.embed({ model: "local/hash-embed-384", texts }, meta)).vectors;
     const similar = cosine(question ?? [], answer ?? []);
     const different = cosine(question ?? [], unrelated ?? []);
     expect(similar).toBeGreaterThan(0.3);

@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AiError, type CallMeta, type ChatStreamEvent } from "../src/index";
 import { createOpenAiCompatibleProvider, type FetchLike } from "../src/providers/openai-compatible";
-import {
-  collect,
-  collectUntilError,
-  cut,
-  cutsACharacter,
-  cutsALine,
-  fixture,
-  serve,
-  textOf,
-} from "./helpers/streams";
+import { collect, collectUntilError, cut, cutsACharacter, cutsALine, fixture, serve, textOf } from "./helpers/streams";
 
 const meta: CallMeta = { tenantId: "acme", requestId: "req-1", gatewayId: "acme-gw" };
 const STREAM = fixture("openai-chat-stream.sse");
@@ -24,9 +15,7 @@ interface Request {
 }
 
 /** A fake `fetch` that records requests and answers with `respond(request)`. */
-function fakeFetch(
-  respond: (request: Request) => Response | Promise<Response>,
-): FetchLike & { requests: Request[] } {
+function fakeFetch(respond: (request: Request) => Response | Promise<Response>): FetchLike & { requests: Request[] } {
   const requests: Request[] = [];
   const fn = async (url: string, init: RequestInit) => {
     const request = { url, init, body: JSON.parse(String(init.body)) as Record<string, unknown> };
@@ -86,10 +75,7 @@ describe("openai-compatible provider", () => {
 
   it("reads a non-stream completion", async () => {
     const fetch = fakeFetch(() => new Response(fixture("openai-chat.json")));
-    const result = await createOpenAiCompatibleProvider({ baseUrl: "https://llm.example/v1", fetch }).chat(
-      ask,
-      meta,
-    );
+    const result = await createOpenAiCompatibleProvider({ baseUrl: "https://llm.example/v1", fetch }).chat(ask, meta);
     expect(result).toEqual({
       text: "Bonjour ! Ça va très bien — merci 🙂",
       usage: { promptTokens: 19, completionTokens: 11, totalTokens: 30 },
@@ -106,9 +92,7 @@ describe("openai-compatible provider", () => {
       { model: "text-embedding-3-small", texts: ["first", "second"], dimensions: 8 },
       meta,
     );
-    const expected = (
-      JSON.parse(fixture("openai-embeddings.json")) as { data: Array<{ embedding: number[] }> }
-    ).data;
+    const expected = (JSON.parse(fixture("openai-embeddings.json")) as { data: Array<{ embedding: number[] }> }).data;
     expect(result.vectors).toEqual([expected[0]?.embedding, expected[1]?.embedding]);
     expect(result.usage).toEqual({ promptTokens: 9 });
     expect(fetch.requests[0]?.url).toBe("https://llm.example/v1/embeddings");
@@ -129,24 +113,21 @@ describe("openai-compatible provider", () => {
     [401, false],
     [404, false],
     [422, false],
-  ])(
-    "maps HTTP %i to ai_unavailable with retryable=%s, keeping the upstream message",
-    async (status, retryable) => {
-      const fetch = fakeFetch(
-        () =>
-          new Response(JSON.stringify({ error: { message: `upstream says ${status}`, type: "x" } }), {
-            status,
-          }),
-      );
-      const provider = createOpenAiCompatibleProvider({ baseUrl: "https://llm.example/v1", fetch });
-      for (const call of [() => provider.chat(ask, meta), () => collect(provider.chatStream(ask, meta))]) {
-        const failure = await call().catch((error: unknown) => error);
-        expect(failure).toBeInstanceOf(AiError);
-        expect(failure).toMatchObject({ code: "ai_unavailable", status, retryable });
-        expect((failure as AiError).message).toContain(`upstream says ${status}`);
-      }
-    },
-  );
+  ])("maps HTTP %i to ai_unavailable with retryable=%s, keeping the upstream message", async (status, retryable) => {
+    const fetch = fakeFetch(
+      () =>
+        new Response(JSON.stringify({ error: { message: `upstream says ${status}`, type: "x" } }), {
+          status,
+        }),
+    );
+    const provider = createOpenAiCompatibleProvider({ baseUrl: "https://llm.example/v1", fetch });
+    for (const call of [() => provider.chat(ask, meta), () => collect(provider.chatStream(ask, meta))]) {
+      const failure = await call().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(AiError);
+      expect(failure).toMatchObject({ code: "ai_unavailable", status, retryable });
+      expect((failure as AiError).message).toContain(`upstream says ${status}`);
+    }
+  });
 
   it("treats a network failure as retryable", async () => {
     const fetch = fakeFetch(() => Promise.reject(new TypeError("fetch failed: ECONNREFUSED")));

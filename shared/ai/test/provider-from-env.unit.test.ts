@@ -22,12 +22,9 @@ describe("providerFromEnv", () => {
   });
 
   it("builds workers-ai from the AI binding and openai-compatible from its base URL", () => {
-    expect(providerFromEnv({ AI_PROVIDER: "workers-ai", AI: { run: async () => ({}) } }).name).toBe(
-      "workers-ai",
-    );
+    expect(providerFromEnv({ AI_PROVIDER: "workers-ai", AI: { run: async () => ({}) } }).name).toBe("workers-ai");
     expect(
-      providerFromEnv({ AI_PROVIDER: "openai-compatible", OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" })
-        .name,
+      providerFromEnv({ AI_PROVIDER: "openai-compatible", OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" }).name,
     ).toBe("openai-compatible");
   });
 

@@ -133,10 +133,7 @@ describe("createAi: chatStream", () => {
     const refused = new AiError("ai_unavailable", "upstream answered HTTP 400: bad input", 400, false);
     const { provider, calls, sleeps, sleep } = recorder([refused]);
     const events = await collect(
-      createAi(provider, { sleep }).chatStream(
-        { models: ["local/echo-1", "local/echo-1-fallback"], messages },
-        meta,
-      ),
+      createAi(provider, { sleep }).chatStream({ models: ["local/echo-1", "local/echo-1-fallback"], messages }, meta),
     );
     expect(events[0]).toEqual({ type: "model", model: "local/echo-1-fallback" });
     expect(calls.map((call) => call.model)).toEqual(["local/echo-1", "local/echo-1-fallback"]);
@@ -213,10 +210,7 @@ describe("createAi: chatStream", () => {
     const binding = { run: async () => served.stream };
     const ai = createAi(createWorkersAiProvider({ binding }));
     const seen: ResilientStreamEvent[] = [];
-    for await (const event of ai.chatStream(
-      { models: ["@cf/meta/llama-3.1-8b-instruct-fast"], messages },
-      meta,
-    )) {
+    for await (const event of ai.chatStream({ models: ["@cf/meta/llama-3.1-8b-instruct-fast"], messages }, meta)) {
       seen.push(event);
       if (event.type === "token") break;
     }
@@ -251,10 +245,7 @@ describe("createAi: chat and embed", () => {
 
   it("embed retries a transient failure", async () => {
     const { provider, calls, sleeps, sleep } = recorder([outage()]);
-    const result = await createAi(provider, { sleep }).embed(
-      { model: "local/hash-embed-384", texts: ["a b c"] },
-      meta,
-    );
+    const result = await createAi(provider, { sleep }).embed({ model: "local/hash-embed-384", texts: ["a b c"] }, meta);
     expect(result.vectors[0]).toHaveLength(384);
     expect(calls).toHaveLength(2);
     expect(sleeps).toHaveLength(1);

@@ -6,14 +6,16 @@ import { z } from "zod";
 import { CHAT_LIMITS, SESSION_ID_PATTERN } from "./chat-limits";
 import type { SearchSource } from "./retrieval";
 
-
-
 export const SessionIdSchema = z.string().regex(SESSION_ID_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -");
 const ModelSchema = z.string().min(1).max(128);
 
 export const ChatBodySchema = z.strictObject({
   sessionId: SessionIdSchema.optional(),
-  message: z.string().trim().min(1, "must not be empty").max(CHAT_LIMITS.maxMessageChars, `must be at most ${CHAT_LIMITS.maxMessageChars} characters`),
+  message: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(CHAT_LIMITS.maxMessageChars, `must be at most ${CHAT_LIMITS.maxMessageChars} characters`),
   model: ModelSchema.optional(),
   stream: z.boolean().default(true),
   system: z.string().max(CHAT_LIMITS.maxSystemChars).optional(),

@@ -32,7 +32,11 @@ export const IngestJsonBodySchema = z.strictObject({
 export type IngestJsonBody = z.output<typeof IngestJsonBodySchema>;
 
 export const SearchBodySchema = z.strictObject({
-  query: z.string().trim().min(1, "must not be empty").max(L.maxQueryChars, `must be at most ${L.maxQueryChars} characters`),
+  query: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(L.maxQueryChars, `must be at most ${L.maxQueryChars} characters`),
   topK: z.number().int().min(1).max(L.maxTopK).optional(),
   /** Equality filters on document metadata, plus `docId`; all must match. */
   filter: MetadataSchema.optional(),

@@ -11,9 +11,7 @@ export const TenantIdSchema = z
   .string()
   .regex(TENANT_ID_PATTERN, "must be 1-48 lowercase letters, digits or inner hyphens");
 
-const Hostname = z
-  .string()
-  .regex(/^[a-z0-9.-]+(?::\d{1,5})?$/, "must be a lowercase hostname, optionally with :port");
+const Hostname = z.string().regex(/^[a-z0-9.-]+(?::\d{1,5})?$/, "must be a lowercase hostname, optionally with :port");
 
 const Origin = z.string().refine((value) => {
   try {

@@ -10,5 +10,12 @@ export function freshTenantId(): string {
 
 /** A context for `config` (a fresh request id), authenticated by key "key-1" with `scopes`. */
 export function contextFor(config: TenantConfig, scopes: Scope[] = []): TenantContext {
-  return { tenantId: config.id, requestId: crypto.randomUUID(), traceparent: TRACEPARENT, keyId: "key-1", scopes, config };
+  return {
+    tenantId: config.id,
+    requestId: crypto.randomUUID(),
+    traceparent: TRACEPARENT,
+    keyId: "key-1",
+    scopes,
+    config,
+  };
 }

@@ -26,11 +26,7 @@ export class TokenReservation {
   }
 
   /** Reserves `tokens`; fails with "budget_exceeded" (details: resetsAt, remaining, window). */
-  static async open(
-    ratelimit: Ratelimit,
-    tenant: TenantContext,
-    tokens: number,
-  ): Promise<RpcResult<TokenReservation>> {
+  static async open(ratelimit: Ratelimit, tenant: TenantContext, tokens: number): Promise<RpcResult<TokenReservation>> {
     const result = (await ratelimit.reserve(tenant, Math.ceil(tokens))) as RpcResult<Reservation>;
     if (!result.ok) return result;
     return { ok: true, value: new TokenReservation(ratelimit, tenant, result.value) };
@@ -50,9 +46,7 @@ export class TokenReservation {
 
   /** Closes the reservation without charging (nothing ran). */
   async release(): Promise<void> {
-    await this.#close("release", () =>
-      this.#ratelimit.release(this.#tenant, this.#reservation.reservationId),
-    );
+    await this.#close("release", () => this.#ratelimit.release(this.#tenant, this.#reservation.reservationId));
   }
 
   async #close(action: string, call: () => Promise<{ ok: boolean }>): Promise<void> {

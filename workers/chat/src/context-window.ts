@@ -37,10 +37,7 @@ export interface ContextWindow {
   dropped: number;
 }
 
-export function fitContext(
-  messages: readonly CountedMessage[],
-  budget: number = CONTEXT_TOKEN_BUDGET,
-): ContextWindow {
+export function fitContext(messages: readonly CountedMessage[], budget: number = CONTEXT_TOKEN_BUDGET): ContextWindow {
   const last = messages.length - 1;
   const keep = new Array<boolean>(messages.length).fill(false);
   let used = 0;

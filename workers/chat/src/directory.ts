@@ -14,7 +14,15 @@
  *   (create, delete) write here.
  */
 import { DurableObject } from "cloudflare:workers";
-import { decodeCursor, encodeCursor, fail, ok, type Page, type RpcResult, type SessionSummary } from "@crispy/contracts";
+import {
+  decodeCursor,
+  encodeCursor,
+  fail,
+  ok,
+  type Page,
+  type RpcResult,
+  type SessionSummary,
+} from "@crispy/contracts";
 import { migrateSchema } from "@crispy/storage";
 
 export const TITLE_MAX_CHARS = 60;
@@ -145,16 +153,10 @@ export class SessionDirectory extends DurableObject<ChatEnv> {
   }
 
   #row(sessionId: string): SessionRow | undefined {
-    return this.#sql
-      .exec<SessionRow>("SELECT * FROM sessions WHERE id = ?", sessionId)
-      .toArray()[0];
+    return this.#sql.exec<SessionRow>("SELECT * FROM sessions WHERE id = ?", sessionId).toArray()[0];
   }
 
   #nextPosition(): number {
-    return (
-      this.#sql
-        .exec<{ next: number }>("SELECT COALESCE(MAX(position), 0) + 1 AS next FROM sessions")
-        .one().next
-    );
+    return this.#sql.exec<{ next: number }>("SELECT COALESCE(MAX(position), 0) + 1 AS next FROM sessions").one().next;
   }
 }

@@ -88,9 +88,7 @@ export class MessageStore {
         "SELECT tenant_id, session_id, expires_at FROM session",
       )
       .toArray()[0];
-    return row
-      ? { tenantId: row.tenant_id, sessionId: row.session_id, expiresAt: row.expires_at }
-      : null;
+    return row ? { tenantId: row.tenant_id, sessionId: row.session_id, expiresAt: row.expires_at } : null;
   }
 
   /** Records which session this is and pushes its expiry to `expiresAt`. */
@@ -125,12 +123,7 @@ export class MessageStore {
    * Appends one turn's messages, trims to the newest `maxMessages` and saves the session record
    * (its new expiry), in one transaction.
    */
-  commitTurn(
-    turnId: string,
-    messages: readonly NewMessage[],
-    maxMessages: number,
-    session: SessionRecord,
-  ): void {
+  commitTurn(turnId: string, messages: readonly NewMessage[], maxMessages: number, session: SessionRecord): void {
     const now = Date.now();
     this.#storage.transactionSync(() => {
       this.saveSession(session);
@@ -155,11 +148,7 @@ export class MessageStore {
   /** Messages after `afterSeq`, oldest first; one more than `limit` tells whether more follow. */
   page(afterSeq: number, limit: number): { items: MessageRecord[]; more: boolean } {
     const rows = this.#sql
-      .exec<MessageRow>(
-        "SELECT * FROM messages WHERE seq > ? ORDER BY seq LIMIT ?",
-        afterSeq,
-        limit + 1,
-      )
+      .exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit + 1)
       .toArray();
     return { items: rows.slice(0, limit).map(recordOf), more: rows.length > limit };
   }

@@ -25,9 +25,7 @@ export function completionOf(id: string, created: number, reply: ModelReply): Op
     object: "chat.completion",
     created,
     model: reply.model,
-    choices: [
-      { index: 0, message: { role: "assistant", content: reply.text }, finish_reason: reply.finishReason },
-    ],
+    choices: [{ index: 0, message: { role: "assistant", content: reply.text }, finish_reason: reply.finishReason }],
     usage: {
       prompt_tokens: reply.usage.promptTokens,
       completion_tokens: reply.usage.completionTokens,

@@ -32,7 +32,11 @@ export async function retrieveFor(env: ChatEnv, tenant: TenantContext, input: Ch
       sources: chunks.map((chunk, index) => sourceOf(chunk, index + 1)),
     };
   } catch (error) {
-    log("warn", "chat.retrieval_failed", { tenantId: tenant.tenantId, requestId: tenant.requestId, reason: (error as Error).message });
+    log("warn", "chat.retrieval_failed", {
+      tenantId: tenant.tenantId,
+      requestId: tenant.requestId,
+      reason: (error as Error).message,
+    });
     return NOTHING_RETRIEVED;
   }
 }

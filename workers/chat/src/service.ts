@@ -73,11 +73,7 @@ export class ChatService extends WorkerEntrypoint<ChatEnv> {
   }
 
   /** Starts a turn (a new session when `input.sessionId` is absent); its answer streams as SSE. */
-  async stream(
-    tenant: TenantContext,
-    input: ChatTurnInput,
-    format: StreamFormat,
-  ): Promise<RpcResult<StartedStream>> {
+  async stream(tenant: TenantContext, input: ChatTurnInput, format: StreamFormat): Promise<RpcResult<StartedStream>> {
     const target = await this.#target(tenant, input.sessionId);
     if (!target.ok) return target;
     const session = sessionStub(this.env, tenant.tenantId, target.value.sessionId);
@@ -102,28 +98,18 @@ export class ChatService extends WorkerEntrypoint<ChatEnv> {
   }
 
   /** One page of the tenant's sessions, most recently updated first. */
-  async listSessions(
-    tenant: TenantContext,
-    page: PageRequest,
-  ): Promise<RpcResult<Page<SessionSummary>>> {
+  async listSessions(tenant: TenantContext, page: PageRequest): Promise<RpcResult<Page<SessionSummary>>> {
     return directoryStub(this.env, tenant.tenantId).list(pageOf(page));
   }
 
   /** One page of a session's messages, oldest first. */
-  async history(
-    tenant: TenantContext,
-    sessionId: string,
-    page: PageRequest,
-  ): Promise<RpcResult<Page<MessageRecord>>> {
+  async history(tenant: TenantContext, sessionId: string, page: PageRequest): Promise<RpcResult<Page<MessageRecord>>> {
     if (!(await this.#exists(tenant, sessionId))) return notFound(sessionId);
     return sessionStub(this.env, tenant.tenantId, sessionId).history(pageOf(page));
   }
 
   /** Deletes a session and all its messages. */
-  async deleteSession(
-    tenant: TenantContext,
-    sessionId: string,
-  ): Promise<RpcResult<{ id: string; deleted: true }>> {
+  async deleteSession(tenant: TenantContext, sessionId: string): Promise<RpcResult<{ id: string; deleted: true }>> {
     if (typeof sessionId !== "string") return notFound(String(sessionId));
     if (!(await directoryStub(this.env, tenant.tenantId).remove(sessionId))) return notFound(sessionId);
     await sessionStub(this.env, tenant.tenantId, sessionId).destroy();

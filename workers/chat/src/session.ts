@@ -136,7 +136,14 @@ export class ChatSession extends DurableObject<ChatEnv> {
       return fail(outcome.failure.code, outcome.failure.message);
     }
     const { model, text, usage } = outcome.reply;
-    return ok({ sessionId: turn.sessionId, turnId: turn.turnId, model, reply: text, usage, ...(turn.sources ? { sources: turn.sources } : {}) });
+    return ok({
+      sessionId: turn.sessionId,
+      turnId: turn.turnId,
+      model,
+      reply: text,
+      usage,
+      ...(turn.sources ? { sources: turn.sources } : {}),
+    });
   }
 
   /** Commits an exchange answered elsewhere (an OpenAI-style completion naming this session). */
@@ -190,11 +197,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
     await this.#forget(session.tenantId, session.sessionId);
   }
 
-  async #admit(
-    tenant: TenantContext,
-    target: SessionTarget,
-    input: ChatTurnInput,
-  ): Promise<RpcResult<AdmittedTurn>> {
+  async #admit(tenant: TenantContext, target: SessionTarget, input: ChatTurnInput): Promise<RpcResult<AdmittedTurn>> {
     const models = modelsFor(tenant, input.model);
     if (!models.ok) return models;
     const estimate = this.#window(input).promptTokens + MAX_COMPLETION_TOKENS;
@@ -227,7 +230,9 @@ export class ChatSession extends DurableObject<ChatEnv> {
     const { tenant, sessionId, turnId, input } = turn;
     try {
       return await this.#lock.run(async () => {
-        const retrieved = turn.controller.signal.aborted ? NOTHING_RETRIEVED : await retrieveFor(this.env, tenant, input);
+        const retrieved = turn.controller.signal.aborted
+          ? NOTHING_RETRIEVED
+          : await retrieveFor(this.env, tenant, input);
         if (wantsRag(tenant, input)) {
           turn.sources = retrieved.sources;
           observer.sources(retrieved.sources);

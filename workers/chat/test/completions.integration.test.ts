@@ -40,7 +40,13 @@ describe("completions (OpenAI-compatible, stateless)", () => {
       object: "chat.completion",
       created: expect.any(Number),
       model: ECHO,
-      choices: [{ index: 0, message: { role: "assistant", content: expect.stringContaining("Count to three") }, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: expect.stringContaining("Count to three") },
+          finish_reason: "stop",
+        },
+      ],
       usage: {
         prompt_tokens: expect.any(Number),
         completion_tokens: expect.any(Number),
@@ -59,7 +65,9 @@ describe("completions (OpenAI-compatible, stateless)", () => {
     const streamed = await chunks(tenant, body({ stream_options: { include_usage: true } }));
     expect(streamed.last).toBe("[DONE]");
     expect(streamed.chunks.every((c) => c.object === "chat.completion.chunk" && c.model === ECHO)).toBe(true);
-    expect(streamed.chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(plain.choices[0]!.message.content);
+    expect(streamed.chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(
+      plain.choices[0]!.message.content,
+    );
     expect(streamed.chunks.at(-2)!.choices[0]!.finish_reason).toBe("stop");
     expect(streamed.chunks.at(-1)!).toMatchObject({ choices: [], usage: { total_tokens: plain.usage.total_tokens } });
 
@@ -80,7 +88,10 @@ describe("completions (OpenAI-compatible, stateless)", () => {
     const filler = "lorem ipsum dolor sit amet ".repeat(100);
     const messages: OpenAiChatBody["messages"] = [{ role: "system", content: "Be brief." }];
     for (let i = 0; i < 20; i++) {
-      messages.push({ role: "user", content: `question ${i} ${filler}` }, { role: "assistant", content: `answer ${i} ${filler}` });
+      messages.push(
+        { role: "user", content: `question ${i} ${filler}` },
+        { role: "assistant", content: `answer ${i} ${filler}` },
+      );
     }
     messages.push({ role: "user", content: "And finally?" });
     const result = await completion(tenant, body({ messages }));
@@ -94,9 +105,18 @@ describe("completions (OpenAI-compatible, stateless)", () => {
     const { sessionId } = unwrap(await exports.default.complete(tenant, { message: "start here" }));
     const result = await completion(
       tenant,
-      body({ session_id: sessionId, messages: [{ role: "system", content: "s" }, { role: "user", content: "via openai" }] }),
+      body({
+        session_id: sessionId,
+        messages: [
+          { role: "system", content: "s" },
+          { role: "user", content: "via openai" },
+        ],
+      }),
     );
-    const streamed = await chunks(tenant, body({ session_id: sessionId, messages: [{ role: "user", content: "streamed via openai" }] }));
+    const streamed = await chunks(
+      tenant,
+      body({ session_id: sessionId, messages: [{ role: "user", content: "streamed via openai" }] }),
+    );
     const history = unwrap(await exports.default.history(tenant, sessionId, { limit: 10 })).items;
     expect(history.map((m) => [m.role, m.content])).toEqual([
       ["user", "start here"],
@@ -115,7 +135,9 @@ describe("completions (OpenAI-compatible, stateless)", () => {
     expect((await completion(tenant, body())).model).toBe(ECHO);
     expect(failure(await exports.default.completions(tenant, body({ model: "gpt-9" }))).code).toBe("forbidden");
     const noFallback = makeTenant();
-    expect(failure(await exports.default.completions(noFallback, body({ model: FAIL_ALWAYS }))).code).toBe("ai_unavailable");
+    expect(failure(await exports.default.completions(noFallback, body({ model: FAIL_ALWAYS }))).code).toBe(
+      "ai_unavailable",
+    );
     expect(unwrap(await env.RATELIMIT.usage(noFallback)).openReservations).toBe(0);
     const poor = makeTenant({ budgets: { dailyTokens: 50, monthlyTokens: 1_000_000 } });
     expect(failure(await exports.default.completions(poor, body())).code).toBe("budget_exceeded");

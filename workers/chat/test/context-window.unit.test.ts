@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { MESSAGE_OVERHEAD_TOKENS, fitContext, type CountedMessage } from "../src/context-window";
 
-const m = (role: CountedMessage["role"], content: string, tokens: number): CountedMessage => ({ role, content, tokens });
+const m = (role: CountedMessage["role"], content: string, tokens: number): CountedMessage => ({
+  role,
+  content,
+  tokens,
+});
 const cost = (tokens: number) => tokens + MESSAGE_OVERHEAD_TOKENS;
 
 describe("fitContext", () => {
@@ -36,7 +40,13 @@ describe("fitContext", () => {
   });
 
   it("stops at the first message that does not fit (no gaps)", () => {
-    const messages = [m("user", "small", 1), m("assistant", "huge", 10_000), m("user", "u2", 10), m("assistant", "a2", 10), m("user", "u3", 10)];
+    const messages = [
+      m("user", "small", 1),
+      m("assistant", "huge", 10_000),
+      m("user", "u2", 10),
+      m("assistant", "a2", 10),
+      m("user", "u3", 10),
+    ];
     expect(fitContext(messages, 1000).messages.map((x) => x.content)).toEqual(["u2", "a2", "u3"]);
   });
 

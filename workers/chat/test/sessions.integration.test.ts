@@ -35,7 +35,9 @@ describe("history", () => {
 
     const exact = unwrap(await exports.default.history(tenant, sessionId, { limit: 6 }));
     expect(exact.nextCursor).toBeNull();
-    expect(failure(await exports.default.history(tenant, sessionId, { cursor: "bogus!", limit: 4 })).code).toBe("bad_request");
+    expect(failure(await exports.default.history(tenant, sessionId, { cursor: "bogus!", limit: 4 })).code).toBe(
+      "bad_request",
+    );
   });
 });
 
@@ -59,7 +61,9 @@ describe("listSessions", () => {
     expect(page1.nextCursor).toEqual(expect.any(String));
 
     const page2 = unwrap(await exports.default.listSessions(tenant, { cursor: page1.nextCursor!, limit: 2 }));
-    expect(page2.items.map((s) => [s.id, s.title, s.messageCount])).toEqual([[b.sessionId, "Recipe for pastel de nata", 2]]);
+    expect(page2.items.map((s) => [s.id, s.title, s.messageCount])).toEqual([
+      [b.sessionId, "Recipe for pastel de nata", 2],
+    ]);
     expect(page2.nextCursor).toBeNull();
     expect(failure(await exports.default.listSessions(tenant, { cursor: "nope", limit: 2 })).code).toBe("bad_request");
   });
@@ -87,7 +91,11 @@ describe("unknown sessions", () => {
         await exports.default.resetSession(tenant, id),
         await exports.default.stream(tenant, { sessionId: id, message: "hijack" }, "events"),
         await exports.default.complete(tenant, { sessionId: id, message: "hijack" }),
-        await exports.default.completions(tenant, { messages: [{ role: "user", content: "hijack" }], stream: false, session_id: id }),
+        await exports.default.completions(tenant, {
+          messages: [{ role: "user", content: "hijack" }],
+          stream: false,
+          session_id: id,
+        }),
       ];
       for (const result of results) {
         expect(failure(result)).toEqual({ code: "not_found", message: `session "${id}" does not exist` });
@@ -131,7 +139,11 @@ describe("deleteSession and resetSession", () => {
     ] as const) {
       const { sessionId } = await turn(tenant, "before");
       const started = unwrap(
-        await exports.default.stream(tenant, { sessionId, message: "never answered", model: SLOW_FIRST_TOKEN }, "events"),
+        await exports.default.stream(
+          tenant,
+          { sessionId, message: "never answered", model: SLOW_FIRST_TOKEN },
+          "events",
+        ),
       );
       const reading = readSse(started.body);
       expect((await action(sessionId)).ok).toBe(true);
@@ -177,8 +189,9 @@ describe("retention", () => {
       state.storage.sql.exec("UPDATE session SET expires_at = ?", Date.now() + 1000);
     });
     await turn(tenant, "second", sessionId);
-    const expiresAt = await runInDurableObject(stub, (_, state) =>
-      state.storage.sql.exec<{ expires_at: number }>("SELECT expires_at FROM session").one().expires_at,
+    const expiresAt = await runInDurableObject(
+      stub,
+      (_, state) => state.storage.sql.exec<{ expires_at: number }>("SELECT expires_at FROM session").one().expires_at,
     );
     expect(expiresAt - Date.now()).toBeGreaterThan(47 * 3600_000);
   });

@@ -56,7 +56,9 @@ describe("stream (events format)", () => {
     const frames = await readSse(started.body);
     const [done] = dataOf<DoneEvent>(frames, "done");
     expect(done!.model).toBe(ECHO);
-    const text = dataOf<{ token: string }>(frames, "token").map((t) => t.token).join("");
+    const text = dataOf<{ token: string }>(frames, "token")
+      .map((t) => t.token)
+      .join("");
     expect((await history(tenant, started.sessionId)).map((m) => m.content)).toEqual(["Hello fallback", text]);
   });
 
@@ -64,7 +66,11 @@ describe("stream (events format)", () => {
     const tenant = makeTenant();
     const first = unwrap(await exports.default.complete(tenant, { message: "first turn" }));
     const started = unwrap(
-      await exports.default.stream(tenant, { sessionId: first.sessionId, message: "doomed", model: FAIL_ALWAYS }, "events"),
+      await exports.default.stream(
+        tenant,
+        { sessionId: first.sessionId, message: "doomed", model: FAIL_ALWAYS },
+        "events",
+      ),
     );
     const frames = await readSse(started.body);
     expect(frames.map((f) => f.event)).toEqual(["error"]);

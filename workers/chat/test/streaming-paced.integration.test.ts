@@ -47,7 +47,11 @@ describe("paced streaming", () => {
     const tenant = makeTenant();
     const first = unwrap(await exports.default.complete(tenant, { message: "first turn" }));
     const started = unwrap(
-      await exports.default.stream(tenant, { sessionId: first.sessionId, message: "a long answer please, about everything" }, "events"),
+      await exports.default.stream(
+        tenant,
+        { sessionId: first.sessionId, message: "a long answer please, about everything" },
+        "events",
+      ),
     );
     let seen = 0;
     const frames = await readSse(started.body, (f) => f.event === "token" && ++seen === 3);
@@ -65,7 +69,9 @@ describe("paced streaming", () => {
 
   it("sends keep-alive comments while waiting for a first token; cancelling releases the budget", async () => {
     const tenant = makeTenant();
-    const started = unwrap(await exports.default.stream(tenant, { message: "hello?", model: SLOW_FIRST_TOKEN }, "events"));
+    const started = unwrap(
+      await exports.default.stream(tenant, { message: "hello?", model: SLOW_FIRST_TOKEN }, "events"),
+    );
     const t0 = performance.now();
     let comments = 0;
     const frames = await readSse(started.body, (f) => f.comment === "keep-alive" && ++comments === 2);

@@ -2,11 +2,7 @@
  * Test helpers: a fresh tenant (own Durable Objects and budget) whose config allows the local
  * provider's failure-injection models, and `unwrap` for RPC results.
  */
-import {
-  TenantConfigSchema,
-  type TenantConfig,
-  type TenantContext,
-} from "@crispy/contracts";
+import { TenantConfigSchema, type TenantConfig, type TenantContext } from "@crispy/contracts";
 import { contextFor, freshTenantId } from "@crispy/testing";
 
 export const ECHO = "local/echo-1";

@@ -47,7 +47,9 @@ describe("complete (non-streaming turn)", () => {
   it("fails with ai_unavailable when every model fails, committing nothing", async () => {
     const tenant = makeTenant();
     const first = await turn(tenant, "keep me");
-    const error = failure(await exports.default.complete(tenant, { sessionId: first.sessionId, message: "lost", model: FAIL_ALWAYS }));
+    const error = failure(
+      await exports.default.complete(tenant, { sessionId: first.sessionId, message: "lost", model: FAIL_ALWAYS }),
+    );
     expect(error.code).toBe("ai_unavailable");
     expect((await history(tenant, first.sessionId)).map((m) => m.content)).toEqual(["keep me", first.reply]);
     expect(unwrap(await env.RATELIMIT.usage(tenant)).openReservations).toBe(0);
@@ -78,9 +80,16 @@ describe("turn serialisation", () => {
       expect(assistant.content).toBe(reply.reply);
       expect(reply.reply).toContain(user.content);
     }
-    expect(messages.map((m) => m.content).filter((_, i) => i % 2 === 0).sort()).toEqual(questions);
+    expect(
+      messages
+        .map((m) => m.content)
+        .filter((_, i) => i % 2 === 0)
+        .sort(),
+    ).toEqual(questions);
     // Each turn saw its predecessors' commits: prompts grow strictly in commit order.
-    const prompts = messages.filter((_, i) => i % 2 === 0).map((m) => replies.find((r) => r.turnId === m.turnId)!.usage.promptTokens);
+    const prompts = messages
+      .filter((_, i) => i % 2 === 0)
+      .map((m) => replies.find((r) => r.turnId === m.turnId)!.usage.promptTokens);
     expect(prompts).toEqual([...prompts].sort((a, b) => a - b));
     expect(new Set(prompts).size).toBe(5);
   });

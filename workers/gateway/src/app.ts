@@ -12,7 +12,11 @@ import { router } from "./router";
 import type { RequestState } from "./state";
 
 function isPreflight(request: Request): boolean {
-  return request.method === "OPTIONS" && request.headers.has("origin") && request.headers.has("access-control-request-method");
+  return (
+    request.method === "OPTIONS" &&
+    request.headers.has("origin") &&
+    request.headers.has("access-control-request-method")
+  );
 }
 
 function preflight(request: Request, state: RequestState): Response {
@@ -23,13 +27,17 @@ function preflight(request: Request, state: RequestState): Response {
     tenant = undefined;
   }
   if (!isOriginAllowed(state.origin!, tenant)) {
-    throw new HttpError("forbidden", `origin ${state.origin} is not allowed${tenant ? ` for tenant "${tenant.id}"` : ""}`);
+    throw new HttpError(
+      "forbidden",
+      `origin ${state.origin} is not allowed${tenant ? ` for tenant "${tenant.id}"` : ""}`,
+    );
   }
   return preflightResponse(state.origin!, tenant);
 }
 
 function toErrorResponse(error: unknown, state: RequestState): Response {
-  if (error instanceof HttpError) return errorResponse(error.code, error.message, state.requestId, error.details, error.headers);
+  if (error instanceof HttpError)
+    return errorResponse(error.code, error.message, state.requestId, error.details, error.headers);
   const upstream = upstreamFailure(error);
   log("error", upstream ? "upstream_exception" : "unhandled_exception", {
     tenantId: state.tenant?.id ?? "-",

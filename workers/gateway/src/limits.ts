@@ -8,7 +8,12 @@ import { HttpError, unwrap } from "./http/errors";
 import type { RequestState } from "./state";
 
 /** Admits the request or throws 429; the decision is kept on `state` for the RateLimit headers. */
-export async function enforceRateLimit(env: GatewayEnv, state: RequestState, tenant: TenantContext, subject: RateLimitSubject): Promise<void> {
+export async function enforceRateLimit(
+  env: GatewayEnv,
+  state: RequestState,
+  tenant: TenantContext,
+  subject: RateLimitSubject,
+): Promise<void> {
   let decision;
   try {
     decision = unwrap(await env.RATELIMIT.limit(tenant, subject));
@@ -41,7 +46,11 @@ export function operatorContext(env: GatewayEnv, state: RequestState, tenant: Te
     requestId: state.requestId,
     traceparent: traceparentOf(state.trace),
     scopes: [],
-    config: { ...tenant, id: OPERATOR_NAMESPACE, rateLimits: { perKey: limit, tenant: { perMinute: 1_000_000, burst: 100_000 } } },
+    config: {
+      ...tenant,
+      id: OPERATOR_NAMESPACE,
+      rateLimits: { perKey: limit, tenant: { perMinute: 1_000_000, burst: 100_000 } },
+    },
   };
 }
 

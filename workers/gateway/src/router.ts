@@ -51,7 +51,12 @@ router
     }
     if (allowed.size > 0) {
       const allow = [...allowed].sort().join(", ");
-      throw new HttpError("method_not_allowed", `${request.method} is not allowed on ${path}; allowed: ${allow}`, { allowed: [...allowed] }, { allow });
+      throw new HttpError(
+        "method_not_allowed",
+        `${request.method} is not allowed on ${path}; allowed: ${allow}`,
+        { allowed: [...allowed] },
+        { allow },
+      );
     }
     throw new HttpError("not_found", `no route for ${request.method} ${path}`);
   });

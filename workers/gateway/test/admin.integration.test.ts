@@ -8,9 +8,17 @@ const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 describe("operator API for keys", () => {
   it("refuses callers without the operator token", async () => {
     await expectError(await call("/admin/tenants/acme/keys"), 401, "unauthorized");
-    await expectError(await call("/admin/tenants/acme/keys", { headers: { authorization: "Bearer wrong" } }), 401, "unauthorized");
+    await expectError(
+      await call("/admin/tenants/acme/keys", { headers: { authorization: "Bearer wrong" } }),
+      401,
+      "unauthorized",
+    );
     const { key } = await createKey("acme", ["admin"]);
-    await expectError(await call("/admin/tenants/acme/keys", { headers: { authorization: `Bearer ${key}` } }), 401, "unauthorized");
+    await expectError(
+      await call("/admin/tenants/acme/keys", { headers: { authorization: `Bearer ${key}` } }),
+      401,
+      "unauthorized",
+    );
   });
 
   it("answers 404 for keys of an unknown tenant", async () => {
@@ -24,7 +32,9 @@ describe("operator API for keys", () => {
     expect(created.scopes).toEqual(["chat", "search"]);
     expect(Date.parse(created.expiresAt!) - Date.parse(created.createdAt)).toBe(3_600_000);
 
-    const row = await env.KEYS_DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(created.id).first<Record<string, unknown>>();
+    const row = await env.KEYS_DB.prepare("SELECT * FROM api_keys WHERE id = ?")
+      .bind(created.id)
+      .first<Record<string, unknown>>();
     expect(Object.values(row!)).not.toContain(created.key);
     expect(row!.key_hash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -37,9 +47,15 @@ describe("operator API for keys", () => {
 
   it("lists only the named tenant's keys and revokes only its own", async () => {
     const acmeKey = await createKey("acme");
-    const { keys } = await (await call("/admin/tenants/globex/keys", { headers: operator })).json<{ keys: ApiKeySummary[] }>();
+    const { keys } = await (await call("/admin/tenants/globex/keys", { headers: operator })).json<{
+      keys: ApiKeySummary[];
+    }>();
     expect(keys.some((k) => k.id === acmeKey.id)).toBe(false);
-    await expectError(await call(`/admin/tenants/globex/keys/${acmeKey.id}`, { method: "DELETE", headers: operator }), 404, "not_found");
+    await expectError(
+      await call(`/admin/tenants/globex/keys/${acmeKey.id}`, { method: "DELETE", headers: operator }),
+      404,
+      "not_found",
+    );
     const revoked = await call(`/admin/tenants/acme/keys/${acmeKey.id}`, { method: "DELETE", headers: operator });
     expect((await revoked.json<ApiKeySummary>()).revokedAt).not.toBeNull();
   });

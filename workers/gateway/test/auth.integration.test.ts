@@ -40,22 +40,38 @@ describe("tenant resolution", () => {
 
   it("answers 404 tenant_unknown for an unknown x-tenant-id, even with a valid key", async () => {
     const { key } = await createKey("acme");
-    await expectError(await call("/v1/tenant", { headers: bearer(key, { "x-tenant-id": "initech" }) }), 404, "tenant_unknown");
+    await expectError(
+      await call("/v1/tenant", { headers: bearer(key, { "x-tenant-id": "initech" }) }),
+      404,
+      "tenant_unknown",
+    );
     await expectError(await call("/v1/tenant", { headers: { "x-tenant-id": "__proto__" } }), 404, "tenant_unknown");
   });
 });
 
 describe("authentication", () => {
   it("answers 401 when a named tenant comes without a key", async () => {
-    const error = await expectError(await call("/v1/tenant", { headers: { "x-tenant-id": "acme" } }), 401, "unauthorized");
+    const error = await expectError(
+      await call("/v1/tenant", { headers: { "x-tenant-id": "acme" } }),
+      401,
+      "unauthorized",
+    );
     expect(error.message).toMatch(/API key is required/);
   });
 
   it("answers 401 for a malformed, unknown or non-Bearer key", async () => {
-    await expectError(await call("/v1/tenant", { headers: bearer("not-a-key", { "x-tenant-id": "acme" }) }), 401, "unauthorized");
+    await expectError(
+      await call("/v1/tenant", { headers: bearer("not-a-key", { "x-tenant-id": "acme" }) }),
+      401,
+      "unauthorized",
+    );
     const forged = `ce_${"A".repeat(43)}`;
     await expectError(await call("/v1/tenant", { headers: bearer(forged) }), 401, "unauthorized");
-    await expectError(await call("/v1/tenant", { headers: { authorization: "Basic Zm9vOmJhcg==", "x-tenant-id": "acme" } }), 401, "unauthorized");
+    await expectError(
+      await call("/v1/tenant", { headers: { authorization: "Basic Zm9vOmJhcg==", "x-tenant-id": "acme" } }),
+      401,
+      "unauthorized",
+    );
   });
 
   it("accepts the key in x-api-key as well as Authorization", async () => {
@@ -66,7 +82,11 @@ describe("authentication", () => {
 
   it("answers 403 when the key belongs to another tenant (header and host)", async () => {
     const { key: globexKey } = await createKey("globex");
-    const viaHeader = await expectError(await call("/v1/tenant", { headers: bearer(globexKey, { "x-tenant-id": "acme" }) }), 403, "forbidden");
+    const viaHeader = await expectError(
+      await call("/v1/tenant", { headers: bearer(globexKey, { "x-tenant-id": "acme" }) }),
+      403,
+      "forbidden",
+    );
     expect(viaHeader.message).toMatch(/does not belong to tenant "acme"/);
     await expectError(await exports_fetch("http://acme.localhost/v1/tenant", bearer(globexKey)), 403, "forbidden");
   });
@@ -86,7 +106,10 @@ describe("authentication", () => {
   it("stops accepting a key as soon as it is revoked", async () => {
     const created = await createKey("acme");
     expect((await call("/v1/tenant", { headers: bearer(created.key) })).status).toBe(200);
-    const revoke = await call(`/admin/tenants/acme/keys/${created.id}`, { method: "DELETE", headers: { authorization: "Bearer test-operator-token" } });
+    const revoke = await call(`/admin/tenants/acme/keys/${created.id}`, {
+      method: "DELETE",
+      headers: { authorization: "Bearer test-operator-token" },
+    });
     expect(revoke.status).toBe(200);
     const error = await expectError(await call("/v1/tenant", { headers: bearer(created.key) }), 401, "unauthorized");
     expect(error.message).toBe("API key has been revoked");
@@ -94,7 +117,12 @@ describe("authentication", () => {
 
   it("rejects an expired key", async () => {
     const { createKey: insertKey } = await import("../src/auth/api-keys");
-    const expired = await insertKey(env.KEYS_DB, "acme", { scopes: ["chat"], expiresInSeconds: 60 }, new Date(Date.now() - 120_000));
+    const expired = await insertKey(
+      env.KEYS_DB,
+      "acme",
+      { scopes: ["chat"], expiresInSeconds: 60 },
+      new Date(Date.now() - 120_000),
+    );
     const error = await expectError(await call("/v1/tenant", { headers: bearer(expired.key) }), 401, "unauthorized");
     expect(error.message).toBe("API key has expired");
   });
@@ -104,7 +132,14 @@ describe("authentication", () => {
     expect(created.lastUsedAt).toBeNull();
     expect((await call("/v1/tenant", { headers: bearer(created.key) })).status).toBe(200);
     await expect
-      .poll(async () => (await env.KEYS_DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(created.id).first<{ last_used_at: string | null }>())?.last_used_at)
+      .poll(
+        async () =>
+          (
+            await env.KEYS_DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?")
+              .bind(created.id)
+              .first<{ last_used_at: string | null }>()
+          )?.last_used_at,
+      )
       .not.toBeNull();
   });
 });

@@ -7,7 +7,11 @@ import { readEvents } from "./sse";
 const json = (key: string) => bearer(key, { "content-type": "application/json" });
 
 async function chatTurn(key: string, body: Record<string, unknown>): Promise<ChatTurnReply> {
-  const response = await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ stream: false, ...body }) });
+  const response = await call("/v1/chat", {
+    method: "POST",
+    headers: json(key),
+    body: JSON.stringify({ stream: false, ...body }),
+  });
   expect(response.status, await response.clone().text()).toBe(200);
   return response.json<ChatTurnReply>();
 }
@@ -15,7 +19,11 @@ async function chatTurn(key: string, body: Record<string, unknown>): Promise<Cha
 describe("POST /v1/chat", () => {
   it("streams tokens as the model emits them, unbuffered through gateway and RPC", async () => {
     const { key } = await createKey("acme", ["chat"]);
-    const response = await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: "Tell me about the weather in Lisbon today" }) });
+    const response = await call("/v1/chat", {
+      method: "POST",
+      headers: json(key),
+      body: JSON.stringify({ message: "Tell me about the weather in Lisbon today" }),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const sessionId = response.headers.get("x-session-id");
@@ -32,11 +40,18 @@ describe("POST /v1/chat", () => {
     expect(median).toBeLessThan(150);
 
     const text = tokens.map((t) => (JSON.parse(t.data) as { token: string }).token).join("");
-    const summary = JSON.parse(done!.data) as { sessionId: string; turnId: string; model: string; usage: { completionTokens: number } };
+    const summary = JSON.parse(done!.data) as {
+      sessionId: string;
+      turnId: string;
+      model: string;
+      usage: { completionTokens: number };
+    };
     expect(summary).toMatchObject({ sessionId, model: "local/echo-1" });
     expect(summary.usage.completionTokens).toBeGreaterThan(0);
 
-    const history = await (await call(`/v1/sessions/${sessionId}`, { headers: bearer(key) })).json<Page<MessageRecord>>();
+    const history = await (await call(`/v1/sessions/${sessionId}`, { headers: bearer(key) })).json<
+      Page<MessageRecord>
+    >();
     expect(history.items.map((m) => m.role)).toEqual(["user", "assistant"]);
     expect(history.items[1]!.content).toBe(text);
   });
@@ -49,34 +64,74 @@ describe("POST /v1/chat", () => {
     const second = await chatTurn(key, { sessionId: first.sessionId, message: "What is my name?" });
     expect(second.sessionId).toBe(first.sessionId);
     expect(second.turnId).not.toBe(first.turnId);
-    const history = await (await call(`/chat/${first.sessionId}/history`, { headers: bearer(key) })).json<Page<MessageRecord>>();
+    const history = await (await call(`/chat/${first.sessionId}/history`, { headers: bearer(key) })).json<
+      Page<MessageRecord>
+    >();
     expect(history.items).toHaveLength(4);
   });
 
   it("rejects bad input with a 4xx that names the problem", async () => {
     const { key } = await createKey("acme", ["chat"]);
-    const empty = await expectError(await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: "" }) }), 400, "validation_failed");
+    const empty = await expectError(
+      await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: "" }) }),
+      400,
+      "validation_failed",
+    );
     expect(empty.message).toMatch(/^message: /);
-    const long = await expectError(await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: "x".repeat(32_001) }) }), 400, "validation_failed");
+    const long = await expectError(
+      await call("/v1/chat", {
+        method: "POST",
+        headers: json(key),
+        body: JSON.stringify({ message: "x".repeat(32_001) }),
+      }),
+      400,
+      "validation_failed",
+    );
     expect(long.message).toMatch(/32000/);
-    const model = await expectError(await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: "hi", model: "gpt-9", stream: false }) }), 403, "forbidden");
+    const model = await expectError(
+      await call("/v1/chat", {
+        method: "POST",
+        headers: json(key),
+        body: JSON.stringify({ message: "hi", model: "gpt-9", stream: false }),
+      }),
+      403,
+      "forbidden",
+    );
     expect(model.message).toMatch(/gpt-9/);
-    await expectError(await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: "hi", sessionId: "ses_does_not_exist" }) }), 404, "not_found");
+    await expectError(
+      await call("/v1/chat", {
+        method: "POST",
+        headers: json(key),
+        body: JSON.stringify({ message: "hi", sessionId: "ses_does_not_exist" }),
+      }),
+      404,
+      "not_found",
+    );
   });
 
   it("needs the chat scope", async () => {
     const { key } = await createKey("acme", ["search"]);
-    await expectError(await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: "hi" }) }), 403, "forbidden");
+    await expectError(
+      await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: "hi" }) }),
+      403,
+      "forbidden",
+    );
   });
 
   it("keeps no half turn when the client disconnects mid-stream", async () => {
     const { key } = await createKey("acme", ["chat"]);
     const { sessionId } = await chatTurn(key, { message: "first turn" });
-    const response = await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ sessionId, message: "a long answer please, about everything" }) });
+    const response = await call("/v1/chat", {
+      method: "POST",
+      headers: json(key),
+      body: JSON.stringify({ sessionId, message: "a long answer please, about everything" }),
+    });
     const seen = await readEvents(response, (event) => event.event === "token");
     expect(seen.some((e) => e.event === "done")).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const history = await (await call(`/v1/sessions/${sessionId}`, { headers: bearer(key) })).json<Page<MessageRecord>>();
+    const history = await (await call(`/v1/sessions/${sessionId}`, { headers: bearer(key) })).json<
+      Page<MessageRecord>
+    >();
     expect(history.items.map((m) => m.role)).toEqual(["user", "assistant"]);
   });
 });
@@ -90,16 +145,33 @@ describe("sessions", () => {
     const list = await (await call("/v1/sessions?limit=100", { headers: bearer(acme) })).json<Page<SessionSummary>>();
     const mine = list.items.find((s) => s.id === sessionId)!;
     expect(mine).toMatchObject({ title: "Plan a trip to Porto", messageCount: 2 });
-    const theirs = await (await call("/v1/sessions?limit=100", { headers: bearer(globex) })).json<Page<SessionSummary>>();
+    const theirs = await (await call("/v1/sessions?limit=100", { headers: bearer(globex) })).json<
+      Page<SessionSummary>
+    >();
     expect(theirs.items.some((s) => s.id === sessionId)).toBe(false);
 
-    for (const [method, path] of [["GET", `/v1/sessions/${sessionId}`], ["DELETE", `/v1/sessions/${sessionId}`], ["POST", `/v1/sessions/${sessionId}/reset`], ["DELETE", `/chat/${sessionId}`]] as const) {
+    for (const [method, path] of [
+      ["GET", `/v1/sessions/${sessionId}`],
+      ["DELETE", `/v1/sessions/${sessionId}`],
+      ["POST", `/v1/sessions/${sessionId}/reset`],
+      ["DELETE", `/chat/${sessionId}`],
+    ] as const) {
       await expectError(await call(path, { method, headers: bearer(globex) }), 404, "not_found");
     }
-    await expectError(await call("/v1/chat", { method: "POST", headers: json(globex), body: JSON.stringify({ sessionId, message: "hijack", stream: false }) }), 404, "not_found");
+    await expectError(
+      await call("/v1/chat", {
+        method: "POST",
+        headers: json(globex),
+        body: JSON.stringify({ sessionId, message: "hijack", stream: false }),
+      }),
+      404,
+      "not_found",
+    );
 
     expect((await call(`/v1/sessions/${sessionId}/reset`, { method: "POST", headers: bearer(acme) })).status).toBe(200);
-    const afterReset = await (await call(`/v1/sessions/${sessionId}`, { headers: bearer(acme) })).json<Page<MessageRecord>>();
+    const afterReset = await (await call(`/v1/sessions/${sessionId}`, { headers: bearer(acme) })).json<
+      Page<MessageRecord>
+    >();
     expect(afterReset.items).toHaveLength(0);
 
     expect((await call(`/v1/sessions/${sessionId}`, { method: "DELETE", headers: bearer(acme) })).status).toBe(200);
@@ -108,7 +180,11 @@ describe("sessions", () => {
 
   it("validates paging parameters", async () => {
     const { key } = await createKey("acme", ["chat"]);
-    const error = await expectError(await call("/v1/sessions?limit=1000", { headers: bearer(key) }), 400, "validation_failed");
+    const error = await expectError(
+      await call("/v1/sessions?limit=1000", { headers: bearer(key) }),
+      400,
+      "validation_failed",
+    );
     expect(error.message).toMatch(/limit/);
   });
 });
@@ -116,7 +192,10 @@ describe("sessions", () => {
 describe("OpenAI-compatible API", () => {
   it("lists the tenant's allowed models", async () => {
     const { key } = await createKey("globex", ["chat"]);
-    const body = await (await call("/v1/models", { headers: bearer(key) })).json<{ object: string; data: Array<{ id: string }> }>();
+    const body = await (await call("/v1/models", { headers: bearer(key) })).json<{
+      object: string;
+      data: Array<{ id: string }>;
+    }>();
     expect(body.object).toBe("list");
     expect(body.data.map((m) => m.id)).toEqual(["local/echo-1"]);
   });
@@ -124,16 +203,35 @@ describe("OpenAI-compatible API", () => {
   it("answers chat.completions with and without streaming, with the same text", async () => {
     const { key } = await createKey("acme", ["chat"]);
     const request = { model: "local/echo-1", messages: [{ role: "user", content: "Count to three" }] };
-    const plain = await call("/v1/chat/completions", { method: "POST", headers: json(key), body: JSON.stringify(request) });
+    const plain = await call("/v1/chat/completions", {
+      method: "POST",
+      headers: json(key),
+      body: JSON.stringify(request),
+    });
     expect(plain.status).toBe(200);
-    const completion = await plain.json<{ object: string; choices: Array<{ message: { content: string }; finish_reason: string }>; usage: { total_tokens: number } }>();
+    const completion = await plain.json<{
+      object: string;
+      choices: Array<{ message: { content: string }; finish_reason: string }>;
+      usage: { total_tokens: number };
+    }>();
     expect(completion.object).toBe("chat.completion");
     expect(completion.choices[0]!.finish_reason).toBe("stop");
 
-    const streamed = await call("/v1/chat/completions", { method: "POST", headers: json(key), body: JSON.stringify({ ...request, stream: true, stream_options: { include_usage: true } }) });
+    const streamed = await call("/v1/chat/completions", {
+      method: "POST",
+      headers: json(key),
+      body: JSON.stringify({ ...request, stream: true, stream_options: { include_usage: true } }),
+    });
     const events = await readEvents(streamed);
     expect(events.at(-1)!.data).toBe("[DONE]");
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data) as { object: string; choices: Array<{ delta: { content?: string } }>; usage?: { total_tokens: number } });
+    const chunks = events.slice(0, -1).map(
+      (e) =>
+        JSON.parse(e.data) as {
+          object: string;
+          choices: Array<{ delta: { content?: string } }>;
+          usage?: { total_tokens: number };
+        },
+    );
     expect(chunks.every((c) => c.object === "chat.completion.chunk")).toBe(true);
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(completion.choices[0]!.message.content);
     expect(chunks.at(-1)!.usage!.total_tokens).toBe(completion.usage.total_tokens);

@@ -16,7 +16,11 @@ export function bearer(key: string, extra: Record<string, string> = {}): Record<
 }
 
 /** Creates an API key through the operator API and returns it (shown once). */
-export async function createKey(tenantId: string, scopes: Scope[] = ALL_SCOPES, extra: Record<string, unknown> = {}): Promise<CreatedApiKey> {
+export async function createKey(
+  tenantId: string,
+  scopes: Scope[] = ALL_SCOPES,
+  extra: Record<string, unknown> = {},
+): Promise<CreatedApiKey> {
   const response = await call(`/admin/tenants/${tenantId}/keys`, {
     method: "POST",
     headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, "content-type": "application/json" },

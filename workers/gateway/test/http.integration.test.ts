@@ -21,7 +21,9 @@ describe("health and request ids", () => {
   it("passes the caller's trace id on to internal workers", async () => {
     const { key } = await createKey("acme");
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const response = await call("/v1/mesh", { headers: bearer(key, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }) });
+    const response = await call("/v1/mesh", {
+      headers: bearer(key, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }),
+    });
     expect(response.status).toBe(200);
     const body = await response.json<{ ok: boolean; workers: Array<{ name: string; ok: boolean }> }>();
     expect(body.ok).toBe(true);
@@ -42,19 +44,31 @@ describe("one error shape", () => {
   });
 
   it("answers malformed JSON with 400 invalid_json", async () => {
-    const response = await call("/admin/tenants/acme/keys", { method: "POST", headers: operatorJson, body: '{"scopes": [' });
+    const response = await call("/admin/tenants/acme/keys", {
+      method: "POST",
+      headers: operatorJson,
+      body: '{"scopes": [',
+    });
     const error = await expectError(response, 400, "invalid_json");
     expect(error.message).toMatch(/not valid JSON/);
   });
 
   it("answers an invalid body with 400 naming the field", async () => {
-    const response = await call("/admin/tenants/acme/keys", { method: "POST", headers: operatorJson, body: JSON.stringify({ scopes: ["root"] }) });
+    const response = await call("/admin/tenants/acme/keys", {
+      method: "POST",
+      headers: operatorJson,
+      body: JSON.stringify({ scopes: ["root"] }),
+    });
     const error = await expectError(response, 400, "validation_failed");
     expect(error.message).toMatch(/^scopes\.0: /);
   });
 
   it("answers a non-JSON content type with 415", async () => {
-    const response = await call("/admin/tenants/acme/keys", { method: "POST", headers: { ...operatorJson, "content-type": "text/plain" }, body: "scopes=chat" });
+    const response = await call("/admin/tenants/acme/keys", {
+      method: "POST",
+      headers: { ...operatorJson, "content-type": "text/plain" },
+      body: "scopes=chat",
+    });
     await expectError(response, 415, "unsupported_media_type");
   });
 
@@ -67,11 +81,17 @@ describe("one error shape", () => {
     const bytes = new TextEncoder().encode(big);
     const chunked = new ReadableStream<Uint8Array>({
       start(controller) {
-        for (let offset = 0; offset < bytes.length; offset += 64 * 1024) controller.enqueue(bytes.slice(offset, offset + 64 * 1024));
+        for (let offset = 0; offset < bytes.length; offset += 64 * 1024)
+          controller.enqueue(bytes.slice(offset, offset + 64 * 1024));
         controller.close();
       },
     });
-    const request = new Request("http://gateway.test/admin/tenants/acme/keys", { method: "POST", headers: operatorJson, body: chunked, duplex: "half" } as RequestInit);
+    const request = new Request("http://gateway.test/admin/tenants/acme/keys", {
+      method: "POST",
+      headers: operatorJson,
+      body: chunked,
+      duplex: "half",
+    } as RequestInit);
     expect(request.headers.get("content-length")).toBeNull();
     const { exports } = await import("cloudflare:workers");
     await expectError(await exports.default.fetch(request), 413, "payload_too_large");
@@ -82,7 +102,12 @@ describe("CORS", () => {
   const preflight = (origin: string, host = "gateway.test") =>
     call("/v1/tenant", {
       method: "OPTIONS",
-      headers: { origin, host, "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+      headers: {
+        origin,
+        host,
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization",
+      },
     });
 
   it("answers a preflight from a listed origin", async () => {
@@ -104,7 +129,9 @@ describe("CORS", () => {
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.acme.example");
     expect(allowed.headers.get("access-control-expose-headers")).toContain("x-request-id");
 
-    const otherTenantsOrigin = await call("/v1/tenant", { headers: bearer(key, { origin: "https://portal.globex.example" }) });
+    const otherTenantsOrigin = await call("/v1/tenant", {
+      headers: bearer(key, { origin: "https://portal.globex.example" }),
+    });
     await expectError(otherTenantsOrigin, 403, "forbidden");
     expect(otherTenantsOrigin.headers.get("access-control-allow-origin")).toBeNull();
   });

@@ -12,7 +12,9 @@ describe("API-key cache revocation bound", () => {
     expect((await lookupKey(env.KEYS_DB, hash, ttl, t0))?.revokedAt).toBeNull();
 
     // Another isolate revokes the key: this isolate's cache does not hear of it.
-    await env.KEYS_DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(new Date(t0).toISOString(), created.id).run();
+    await env.KEYS_DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?")
+      .bind(new Date(t0).toISOString(), created.id)
+      .run();
     expect((await lookupKey(env.KEYS_DB, hash, ttl, t0 + ttl - 1))?.revokedAt).toBeNull();
     expect((await lookupKey(env.KEYS_DB, hash, ttl, t0 + ttl))?.revokedAt).not.toBeNull();
   });

@@ -7,7 +7,9 @@ const ACME_KEY_BURST = 20;
 describe("request-rate limits through the gateway", () => {
   it("admits exactly N of 5×N concurrent requests against a limit of N", async () => {
     const { key } = await createKey("acme");
-    const responses = await Promise.all(Array.from({ length: 5 * ACME_KEY_BURST }, () => call("/v1/tenant", { headers: bearer(key) })));
+    const responses = await Promise.all(
+      Array.from({ length: 5 * ACME_KEY_BURST }, () => call("/v1/tenant", { headers: bearer(key) })),
+    );
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(ACME_KEY_BURST);
     expect(statuses.filter((s) => s === 429)).toHaveLength(4 * ACME_KEY_BURST);
@@ -26,7 +28,9 @@ describe("request-rate limits through the gateway", () => {
     const first = await call("/v1/tenant", { headers: bearer(key) });
     const second = await call("/v1/tenant", { headers: bearer(key) });
     expect(first.headers.get("ratelimit-limit")).toBe("60");
-    expect(Number(second.headers.get("ratelimit-remaining"))).toBe(Number(first.headers.get("ratelimit-remaining")) - 1);
+    expect(Number(second.headers.get("ratelimit-remaining"))).toBe(
+      Number(first.headers.get("ratelimit-remaining")) - 1,
+    );
   });
 
   it("limits each key separately: one exhausted key does not block another", async () => {
@@ -48,7 +52,10 @@ describe("token budget readout", () => {
     const { key } = await createKey("globex");
     const response = await call("/v1/usage", { headers: bearer(key) });
     expect(response.status).toBe(200);
-    const body = await response.json<{ daily: { limit: number; used: number; resetsAt: string }; monthly: { limit: number } }>();
+    const body = await response.json<{
+      daily: { limit: number; used: number; resetsAt: string };
+      monthly: { limit: number };
+    }>();
     expect(body.daily.limit).toBe(50_000);
     expect(body.monthly.limit).toBe(1_000_000);
     expect(body.daily.used).toBe(0);

@@ -8,7 +8,11 @@ const json = (key: string) => bearer(key, { "content-type": "application/json" }
 const unique = () => `zq${crypto.randomUUID().replace(/-/g, "").slice(0, 10)}`;
 
 async function ingestText(key: string, body: Record<string, unknown>): Promise<IngestJob> {
-  const response = await call("/v1/documents?wait=true", { method: "POST", headers: json(key), body: JSON.stringify(body) });
+  const response = await call("/v1/documents?wait=true", {
+    method: "POST",
+    headers: json(key),
+    body: JSON.stringify(body),
+  });
   expect(response.status, await response.clone().text()).toBe(200);
   const job = await response.json<IngestJob>();
   expect(job.state).toBe("done");
@@ -37,7 +41,11 @@ describe("ingest and search", () => {
     const answer = await searchFor(key, { query: `When was the ${word} lighthouse first lit?` });
     expect(answer.found).toBe(true);
     expect(answer.sources.length).toBeGreaterThan(0);
-    expect(answer.sources[0]).toMatchObject({ docId: job.docId, title: "Lighthouse keeping", url: "https://docs.acme.example/lighthouses" });
+    expect(answer.sources[0]).toMatchObject({
+      docId: job.docId,
+      title: "Lighthouse keeping",
+      url: "https://docs.acme.example/lighthouses",
+    });
     const cited = [...answer.answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
     expect(cited.length).toBeGreaterThan(0);
     for (const n of cited) expect(answer.sources.some((s) => s.n === n)).toBe(true);
@@ -66,7 +74,10 @@ describe("ingest and search", () => {
     const { key } = await createKey("acme", ["ingest", "search"]);
     const word = unique();
     const form = new FormData();
-    form.append("file", new File([`# Notes\n\nThe ${word} valve must be checked weekly.`], "notes.md", { type: "text/markdown" }));
+    form.append(
+      "file",
+      new File([`# Notes\n\nThe ${word} valve must be checked weekly.`], "notes.md", { type: "text/markdown" }),
+    );
     form.append("title", "Maintenance notes");
     form.append("metadata", JSON.stringify({ plant: "north" }));
     const response = await call("/v1/documents?wait=true", { method: "POST", headers: bearer(key), body: form });
@@ -89,21 +100,35 @@ describe("RAG chat", () => {
   it("retrieves from the tenant's documents, sends the sources first and cites them", async () => {
     const { key } = await createKey("acme", ["ingest", "chat", "search"]);
     const word = unique();
-    const job = await ingestText(key, { title: "Ferry timetable", text: `The ${word} ferry leaves the harbour at 07:15 every weekday.\n\nIt returns at 18:40.` });
-    const response = await call("/v1/chat", { method: "POST", headers: json(key), body: JSON.stringify({ message: `When does the ${word} ferry leave?`, rag: true }) });
+    const job = await ingestText(key, {
+      title: "Ferry timetable",
+      text: `The ${word} ferry leaves the harbour at 07:15 every weekday.\n\nIt returns at 18:40.`,
+    });
+    const response = await call("/v1/chat", {
+      method: "POST",
+      headers: json(key),
+      body: JSON.stringify({ message: `When does the ${word} ferry leave?`, rag: true }),
+    });
     expect(response.status).toBe(200);
     const events = await readEvents(response);
     const names = events.map((e) => e.event);
     expect(names[0]).toBe("sources");
     expect(names.at(-1)).toBe("done");
-    const { sources } = JSON.parse(events[0]!.data) as { sources: Array<{ n: number; docId: string; chunkId: string; snippet: string }> };
+    const { sources } = JSON.parse(events[0]!.data) as {
+      sources: Array<{ n: number; docId: string; chunkId: string; snippet: string }>;
+    };
     expect(sources[0]).toMatchObject({ n: 1, docId: job.docId });
     // The same source as search shows it: same chunk, title, url and snippet (whitespace collapsed).
     const searched = await searchFor(key, { query: `When does the ${word} ferry leave?` });
     const same = searched.sources.find((s) => s.chunkId === sources[0]!.chunkId)!;
-    expect(sources[0]!.snippet).toBe(`The ${word} ferry leaves the harbour at 07:15 every weekday. It returns at 18:40.`);
+    expect(sources[0]!.snippet).toBe(
+      `The ${word} ferry leaves the harbour at 07:15 every weekday. It returns at 18:40.`,
+    );
     expect(sources[0]).toMatchObject({ docId: same.docId, title: same.title, url: same.url, snippet: same.snippet });
-    const answer = events.filter((e) => e.event === "token").map((e) => (JSON.parse(e.data) as { token: string }).token).join("");
+    const answer = events
+      .filter((e) => e.event === "token")
+      .map((e) => (JSON.parse(e.data) as { token: string }).token)
+      .join("");
     for (const match of answer.matchAll(/\[(\d+)\]/g)) expect(sources.some((s) => s.n === Number(match[1]))).toBe(true);
     expect(answer).toContain("[1]");
   });
@@ -114,12 +139,22 @@ describe("tenant isolation of documents", () => {
     const { key: acme } = await createKey("acme", ["ingest", "search"]);
     const { key: globex } = await createKey("globex", ["ingest", "search"]);
     const word = unique();
-    const job = await ingestText(acme, { id: `secret-${word}`, title: "Acme secret", text: `The ${word} formula is kept in the vault.` });
+    const job = await ingestText(acme, {
+      id: `secret-${word}`,
+      title: "Acme secret",
+      text: `The ${word} formula is kept in the vault.`,
+    });
 
     await expectError(await call(`/v1/documents/${job.docId}`, { headers: bearer(globex) }), 404, "not_found");
-    await expectError(await call(`/v1/documents/${job.docId}`, { method: "DELETE", headers: bearer(globex) }), 404, "not_found");
+    await expectError(
+      await call(`/v1/documents/${job.docId}`, { method: "DELETE", headers: bearer(globex) }),
+      404,
+      "not_found",
+    );
     await expectError(await call(`/v1/ingest/jobs/${job.id}`, { headers: bearer(globex) }), 404, "not_found");
-    const theirs = await (await call("/v1/documents?limit=100", { headers: bearer(globex) })).json<Page<DocumentRecord>>();
+    const theirs = await (await call("/v1/documents?limit=100", { headers: bearer(globex) })).json<
+      Page<DocumentRecord>
+    >();
     expect(theirs.items.some((d) => d.id === job.docId)).toBe(false);
     for (const body of [{ query: `${word} formula` }, { query: `${word} formula`, filter: { docId: job.docId } }]) {
       const answer = await searchFor(globex, body);
@@ -134,21 +169,61 @@ describe("tenant isolation of documents", () => {
 describe("retrieval input limits", () => {
   it("rejects bad search and ingest input with clear 4xx errors", async () => {
     const { key } = await createKey("acme", ["ingest", "search"]);
-    const topK = await expectError(await call("/v1/search", { method: "POST", headers: json(key), body: JSON.stringify({ query: "x", topK: 51 }) }), 400, "validation_failed");
+    const topK = await expectError(
+      await call("/v1/search", { method: "POST", headers: json(key), body: JSON.stringify({ query: "x", topK: 51 }) }),
+      400,
+      "validation_failed",
+    );
     expect(topK.message).toMatch(/^topK: /);
-    await expectError(await call("/v1/search", { method: "POST", headers: json(key), body: JSON.stringify({ query: "   " }) }), 400, "validation_failed");
-    await expectError(await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ title: "no text" }) }), 400, "validation_failed");
-    const format = await expectError(await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ text: "x", format: "pdf" }) }), 400, "validation_failed");
+    await expectError(
+      await call("/v1/search", { method: "POST", headers: json(key), body: JSON.stringify({ query: "   " }) }),
+      400,
+      "validation_failed",
+    );
+    await expectError(
+      await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ title: "no text" }) }),
+      400,
+      "validation_failed",
+    );
+    const format = await expectError(
+      await call("/v1/documents", {
+        method: "POST",
+        headers: json(key),
+        body: JSON.stringify({ text: "x", format: "pdf" }),
+      }),
+      400,
+      "validation_failed",
+    );
     expect(format.message).toMatch(/^format: /);
-    await expectError(await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ text: "x".repeat(11 * 1024 * 1024) }) }), 413, "payload_too_large");
+    await expectError(
+      await call("/v1/documents", {
+        method: "POST",
+        headers: json(key),
+        body: JSON.stringify({ text: "x".repeat(11 * 1024 * 1024) }),
+      }),
+      413,
+      "payload_too_large",
+    );
     const form = new FormData();
     form.append("file", new File([new Uint8Array([0, 1, 2, 3])], "tool.exe", { type: "application/x-msdownload" }));
-    await expectError(await call("/v1/documents", { method: "POST", headers: bearer(key), body: form }), 415, "unsupported_media_type");
+    await expectError(
+      await call("/v1/documents", { method: "POST", headers: bearer(key), body: form }),
+      415,
+      "unsupported_media_type",
+    );
   });
 
   it("needs the ingest and search scopes", async () => {
     const { key } = await createKey("acme", ["chat"]);
-    await expectError(await call("/v1/search", { method: "POST", headers: json(key), body: JSON.stringify({ query: "x" }) }), 403, "forbidden");
-    await expectError(await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ text: "x" }) }), 403, "forbidden");
+    await expectError(
+      await call("/v1/search", { method: "POST", headers: json(key), body: JSON.stringify({ query: "x" }) }),
+      403,
+      "forbidden",
+    );
+    await expectError(
+      await call("/v1/documents", { method: "POST", headers: json(key), body: JSON.stringify({ text: "x" }) }),
+      403,
+      "forbidden",
+    );
   });
 });

@@ -6,7 +6,10 @@ export interface TimedEvent extends EventSourceMessage {
 }
 
 /** Collects events until the stream ends, or until `stopAfter` returns true (then cancels). */
-export async function readEvents(response: Response, stopAfter?: (event: TimedEvent) => boolean): Promise<TimedEvent[]> {
+export async function readEvents(
+  response: Response,
+  stopAfter?: (event: TimedEvent) => boolean,
+): Promise<TimedEvent[]> {
   const events: TimedEvent[] = [];
   let stop = false;
   const parser = createParser({

@@ -20,7 +20,14 @@ export async function contentHash(content: HashedContent): Promise<string> {
   const metadata = Object.keys(content.metadata)
     .sort()
     .map((key) => [key, content.metadata[key]]);
-  const canonical = JSON.stringify([content.text, content.title, content.source, content.url, metadata, content.contentType]);
+  const canonical = JSON.stringify([
+    content.text,
+    content.title,
+    content.source,
+    content.url,
+    metadata,
+    content.contentType,
+  ]);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -93,7 +93,11 @@ async function embedPending(deps: PipelineDeps, plan: JobPlan): Promise<void> {
       throw error;
     }
     if (vectors.length !== texts.length) {
-      throw new JobFailure("ai_unavailable", `${model} returned ${vectors.length} vectors for ${texts.length} texts`, true);
+      throw new JobFailure(
+        "ai_unavailable",
+        `${model} returned ${vectors.length} vectors for ${texts.length} texts`,
+        true,
+      );
     }
     store.saveVectors(batch.map((chunk, i) => ({ seq: chunk.seq, vector: vectors[i]! })));
     await deps.onProgress?.();

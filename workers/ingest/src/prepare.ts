@@ -22,7 +22,6 @@ import { CONTENT_TYPES, SUPPORTED_EXTENSIONS, kindOf, parseDocument, type Docume
 import { oneLine } from "./parse/document";
 import { safeFileName } from "./raw-files";
 
-
 export interface PreparedIngest {
   kind: DocumentKind;
   /** The bytes stored in R2 (the upload, or the text as UTF-8). */
@@ -56,7 +55,9 @@ export async function prepareIngest(input: IngestInput): Promise<RpcResult<Prepa
   } else {
     const file = input.file!;
     const given: ArrayBuffer | ArrayBufferView = file.bytes;
-    bytes = ArrayBuffer.isView(given) ? new Uint8Array(given.buffer, given.byteOffset, given.byteLength) : new Uint8Array(given);
+    bytes = ArrayBuffer.isView(given)
+      ? new Uint8Array(given.buffer, given.byteOffset, given.byteLength)
+      : new Uint8Array(given);
     if (bytes.byteLength > limit) return tooLarge(bytes.byteLength);
     if (bytes.byteLength === 0) return fail("bad_request", "the file is empty");
     const found = kindOf(file.contentType ?? "", file.name ?? "");
@@ -77,7 +78,8 @@ export async function prepareIngest(input: IngestInput): Promise<RpcResult<Prepa
   if (text.length > RETRIEVAL_LIMITS.maxTextChars) return textTooLong(text.length);
   if (text.trim() === "") return fail("bad_request", "the document has no text to index");
 
-  const title = oneLine(input.title ?? "") || parsed.value.title || (originalName ? oneLine(originalName) : "") || firstLine(text);
+  const title =
+    oneLine(input.title ?? "") || parsed.value.title || (originalName ? oneLine(originalName) : "") || firstLine(text);
   const source = input.source ?? null;
   const url = input.url ?? null;
   const metadata = input.metadata ?? {};
@@ -109,5 +111,7 @@ function tooLarge(bytes: number): ReturnType<typeof fail> {
 
 function textTooLong(chars: number): ReturnType<typeof fail> {
   const limit = RETRIEVAL_LIMITS.maxTextChars;
-  return fail("payload_too_large", `the document's text is ${chars} characters; the limit is ${limit}`, { limitChars: limit });
+  return fail("payload_too_large", `the document's text is ${chars} characters; the limit is ${limit}`, {
+    limitChars: limit,
+  });
 }

@@ -87,7 +87,11 @@ export async function listRawFiles(bucket: R2Bucket, tenantId: string, docId: st
  * every version already in R2, claiming it with a create-only put; null when concurrent ingests
  * of the document took MAX_CLAIMS versions in a row.
  */
-export async function storeNewVersion(bucket: R2Bucket, file: NewRawFile, indexedVersion: number): Promise<RawFile | null> {
+export async function storeNewVersion(
+  bucket: R2Bucket,
+  file: NewRawFile,
+  indexedVersion: number,
+): Promise<RawFile | null> {
   const stored = await listRawFiles(bucket, file.tenantId, file.docId);
   let version = Math.max(indexedVersion, stored.at(-1)?.version ?? 0) + 1;
   for (let claim = 0; claim < MAX_CLAIMS; claim++, version++) {

@@ -50,7 +50,11 @@ export class IngestService extends WorkerEntrypoint<IngestEnv> {
   }
 
   /** Starts ingesting a text or file as a document (new, or a new version of `input.id`); returns its job. */
-  async ingest(tenant: TenantContext, input: IngestInput, options: IngestOptions = { wait: false }): Promise<RpcResult<IngestJob>> {
+  async ingest(
+    tenant: TenantContext,
+    input: IngestInput,
+    options: IngestOptions = { wait: false },
+  ): Promise<RpcResult<IngestJob>> {
     const prepared = await prepareIngest(input);
     if (!prepared.ok) return prepared;
     const { kind, bytes, fileName, document } = prepared.value;
@@ -65,7 +69,15 @@ export class IngestService extends WorkerEntrypoint<IngestEnv> {
     }
     const stored = await storeNewVersion(
       this.env.DOCUMENTS,
-      { tenantId: tenant.tenantId, docId: document.id, fileName, contentType: document.contentType, contentHash: document.contentHash, jobId, bytes },
+      {
+        tenantId: tenant.tenantId,
+        docId: document.id,
+        fileName,
+        contentType: document.contentType,
+        contentHash: document.contentHash,
+        jobId,
+        bytes,
+      },
       current.value?.version ?? 0,
     );
     if (!stored) return fail("conflict", `document "${document.id}" is being ingested by many requests at once; retry`);
@@ -96,7 +108,10 @@ export class IngestService extends WorkerEntrypoint<IngestEnv> {
     if (!removed.ok && removed.error.code !== "not_found") return ragRefused(removed.error);
     // Files go after the index entry: if rag refused, the document stays whole.
     const files = await listRawFiles(this.env.DOCUMENTS, tenant.tenantId, docId);
-    await deleteRawFiles(this.env.DOCUMENTS, files.map((file) => file.key));
+    await deleteRawFiles(
+      this.env.DOCUMENTS,
+      files.map((file) => file.key),
+    );
     if (!removed.ok && files.length === 0) return missing;
     return ok({ id: docId, deleted: true });
   }
@@ -128,9 +143,15 @@ async function currentDocument(
 }
 
 function ragUnreachable(error: unknown): ReturnType<typeof fail> {
-  return fail("upstream_unavailable", `the rag worker could not be reached: ${error instanceof Error ? error.message : String(error)}`);
+  return fail(
+    "upstream_unavailable",
+    `the rag worker could not be reached: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
 
 function ragRefused(error: { code: string; message: string }): ReturnType<typeof fail> {
-  return fail(isTransient(error.code) ? "upstream_unavailable" : "internal", `rag answered ${error.code}: ${error.message}`);
+  return fail(
+    isTransient(error.code) ? "upstream_unavailable" : "internal",
+    `rag answered ${error.code}: ${error.message}`,
+  );
 }

@@ -9,7 +9,23 @@ const identity = { docId: "doc-1", version: 3 };
 
 /** A deterministic sentence generator: varied words and lengths, numbered so every sentence is unique. */
 function sentences(count: number, seed = 1): string[] {
-  const words = ["refund", "parcel", "customer", "warehouse", "invoice", "the", "within", "days", "policy", "shipping", "return", "label", "courier", "order", "support"];
+  const words = [
+    "refund",
+    "parcel",
+    "customer",
+    "warehouse",
+    "invoice",
+    "the",
+    "within",
+    "days",
+    "policy",
+    "shipping",
+    "return",
+    "label",
+    "courier",
+    "order",
+    "support",
+  ];
   const out: string[] = [];
   let state = seed;
   for (let i = 0; i < count; i++) {

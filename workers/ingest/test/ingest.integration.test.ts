@@ -26,7 +26,10 @@ function longText(topic: string, paragraphs: number): string {
     { length: paragraphs },
     (_, p) =>
       `${topic} paragraph ${p}. ` +
-      Array.from({ length: 8 }, (_, s) => `The ${topic} rule number ${p}.${s} applies to every parcel shipped from the warehouse.`).join(" "),
+      Array.from(
+        { length: 8 },
+        (_, s) => `The ${topic} rule number ${p}.${s} applies to every parcel shipped from the warehouse.`,
+      ).join(" "),
   ).join("\n\n");
 }
 
@@ -56,11 +59,25 @@ describe("ingest → rag", () => {
     expect(hits[0]!.docId).toBe("handbook");
     expect(text.slice(hits[0]!.provenance.start, hits[0]!.provenance.end)).toBe(hits[0]!.text);
 
-    const again = await ingestAndWait(tenant, { id: "handbook", title: "Handbook", text, metadata: { team: "support" } });
-    expect(again).toMatchObject({ docId: "handbook", state: "unchanged", version: 1, chunksDone: 0, chunksTotal: 0, error: null });
+    const again = await ingestAndWait(tenant, {
+      id: "handbook",
+      title: "Handbook",
+      text,
+      metadata: { team: "support" },
+    });
+    expect(again).toMatchObject({
+      docId: "handbook",
+      state: "unchanged",
+      version: 1,
+      chunksDone: 0,
+      chunksTotal: 0,
+      error: null,
+    });
     expect(again.id).not.toBe(job.id);
     expect(unwrap(await env.RAG.getDocument(tenant, "handbook"))).toEqual(record);
-    expect((await storedFiles(tenant)).map((f) => f.key)).toEqual([`${tenant.tenantId}/documents/handbook/v1/source.txt`]);
+    expect((await storedFiles(tenant)).map((f) => f.key)).toEqual([
+      `${tenant.tenantId}/documents/handbook/v1/source.txt`,
+    ]);
   });
 
   it("makes changed content version 2, replacing rag's chunks and the stored file", async () => {
@@ -82,7 +99,13 @@ describe("ingest → rag", () => {
     expect(await storedFiles(tenant)).toEqual([
       {
         key: `${tenant.tenantId}/documents/policy/v2/source.txt`,
-        metadata: { tenantId: tenant.tenantId, docId: "policy", version: "2", contentHash: record.contentHash, jobId: second.id },
+        metadata: {
+          tenantId: tenant.tenantId,
+          docId: "policy",
+          version: "2",
+          contentHash: record.contentHash,
+          jobId: second.id,
+        },
       },
     ]);
     // A change of title alone is a change of content too.
@@ -133,7 +156,9 @@ describe("ingest → rag", () => {
 
   it("runs in the background without wait; job() reports progress until done", async () => {
     const tenant = makeTenant();
-    const started = unwrap(await ingest.ingest(tenant, { title: "Guide", text: longText("courier", 60) }, { wait: false }));
+    const started = unwrap(
+      await ingest.ingest(tenant, { title: "Guide", text: longText("courier", 60) }, { wait: false }),
+    );
     expect(["queued", "running"]).toContain(started.state);
     expect(started.docId).toMatch(/^guide-[0-9a-f]{8}$/);
     let job = started;
@@ -171,14 +196,21 @@ describe("ingest → rag", () => {
     expect(coffee[0]).toMatchObject({ docId: pdfJob.docId, title: "Menu.pdf", provenance: { page: 2 } });
     const pdfRecord = unwrap(await env.RAG.getDocument(tenant, pdfJob.docId));
     expect(pdfRecord).toMatchObject({ contentType: "application/pdf", bytes: pdf.byteLength, source: "upload" });
-    expect((await storedFiles(tenant)).map((f) => f.key)).toEqual([`${tenant.tenantId}/documents/${pdfJob.docId}/v1/Menu.pdf`]);
+    expect((await storedFiles(tenant)).map((f) => f.key)).toEqual([
+      `${tenant.tenantId}/documents/${pdfJob.docId}/v1/Menu.pdf`,
+    ]);
 
-    const markdown = "# Handbook\n\n## Holidays\n\nStaff get 25 days of leave.\n\n## Expenses\n\nReceipts within 30 days.";
+    const markdown =
+      "# Handbook\n\n## Holidays\n\nStaff get 25 days of leave.\n\n## Expenses\n\nReceipts within 30 days.";
     const mdJob = await ingestAndWait(tenant, { id: "hb", ...file("hand book (v2).md", "text/plain", markdown) });
     expect(mdJob.state).toBe("done");
-    const expenses = unwrap(await env.RAG.retrieve(tenant, { query: "receipts expenses", topK: 1, filter: { docId: "hb" } }));
+    const expenses = unwrap(
+      await env.RAG.retrieve(tenant, { query: "receipts expenses", topK: 1, filter: { docId: "hb" } }),
+    );
     expect(expenses[0]).toMatchObject({ title: "Handbook", provenance: { headingPath: ["Handbook", "Expenses"] } });
-    expect((await storedFiles(tenant)).map((f) => f.key)).toContain(`${tenant.tenantId}/documents/hb/v1/hand_book_v2_.md`);
+    expect((await storedFiles(tenant)).map((f) => f.key)).toContain(
+      `${tenant.tenantId}/documents/hb/v1/hand_book_v2_.md`,
+    );
   });
 
   it("reads JSON text as Markdown or HTML when told; the format is part of the content", async () => {
@@ -208,7 +240,9 @@ describe("ingest → rag", () => {
     expect(job).toMatchObject({ state: "failed", docId: "doomed", step: "embed", chunksDone: 0, chunksTotal: 1 });
     expect(job.error).toMatchObject({ code: "ai_unavailable", message: expect.stringContaining("local/fail-always") });
     const stub = env.INGEST_JOB.getByName(`${tenant.tenantId}:${job.id}`);
-    expect(await runInDurableObject(stub, (_instance, state) => new JobStore(state.storage).attempts())).toBe(MAX_ATTEMPTS);
+    expect(await runInDurableObject(stub, (_instance, state) => new JobStore(state.storage).attempts())).toBe(
+      MAX_ATTEMPTS,
+    );
     expect(failure(await env.RAG.getDocument(tenant, "doomed")).code).toBe("not_found");
     expect(await storedFiles(tenant)).toEqual([]);
   });
@@ -216,7 +250,10 @@ describe("ingest → rag", () => {
   it("a failed new version leaves the previous version indexed and stored", async () => {
     const tenant = makeTenant();
     expect((await ingestAndWait(tenant, { id: "kept", text: "Version one." })).state).toBe("done");
-    const failing = { ...tenant, config: { ...tenant.config, ai: { ...tenant.config.ai, embeddings: { model: FAIL_ALWAYS, dimensions: 64 } } } };
+    const failing = {
+      ...tenant,
+      config: { ...tenant.config, ai: { ...tenant.config.ai, embeddings: { model: FAIL_ALWAYS, dimensions: 64 } } },
+    };
     expect((await ingestAndWait(failing, { id: "kept", text: "Version two." })).state).toBe("failed");
     expect(unwrap(await env.RAG.getDocument(tenant, "kept")).version).toBe(1);
     expect((await storedFiles(tenant)).map((f) => f.key)).toEqual([`${tenant.tenantId}/documents/kept/v1/source.txt`]);
@@ -236,12 +273,16 @@ describe("ingest refusals", () => {
     expect(failure(await ingest.ingest(tenant, { text: long }, { wait: false })).code).toBe("payload_too_large");
     // Within the byte limit, but more text than maxTextChars once parsed.
     const wide = new TextEncoder().encode("ab ".repeat(RETRIEVAL_LIMITS.maxTextChars / 3 + 1));
-    expect(failure(await ingest.ingest(tenant, file("wide.txt", "text/plain", wide), { wait: false })).code).toBe("payload_too_large");
+    expect(failure(await ingest.ingest(tenant, file("wide.txt", "text/plain", wide), { wait: false })).code).toBe(
+      "payload_too_large",
+    );
     expect(await storedFiles(tenant)).toEqual([]);
   });
 
   it("refuses unsupported types with unsupported_media_type, and bad input with bad_request", async () => {
-    const png = failure(await ingest.ingest(tenant, file("photo.png", "image/png", new Uint8Array([137, 80, 78, 71])), { wait: false }));
+    const png = failure(
+      await ingest.ingest(tenant, file("photo.png", "image/png", new Uint8Array([137, 80, 78, 71])), { wait: false }),
+    );
     expect(png).toMatchObject({ code: "unsupported_media_type", message: expect.stringContaining(".pdf") });
     const cases: IngestInput[] = [
       {},
@@ -252,7 +293,8 @@ describe("ingest refusals", () => {
       file("broken.json", "application/json", "{ nope"),
       file("scan.pdf", "application/pdf", "not a pdf"),
     ];
-    for (const input of cases) expect(failure(await ingest.ingest(tenant, input, { wait: false })).code).toBe("bad_request");
+    for (const input of cases)
+      expect(failure(await ingest.ingest(tenant, input, { wait: false })).code).toBe("bad_request");
     expect(await storedFiles(tenant)).toEqual([]);
   });
 });

@@ -185,7 +185,10 @@ describe("json", () => {
     expect(sectionOf(list, "[1]: plain").headingPath).toEqual(["[1]"]);
     expect((await parse("json", '"just text"')).text).toBe("just text");
     const broken = await parseDocument("json", encode('{"a": '));
-    expect(!broken.ok && broken.error).toMatchObject({ code: "bad_request", message: expect.stringContaining("not valid JSON") });
+    expect(!broken.ok && broken.error).toMatchObject({
+      code: "bad_request",
+      message: expect.stringContaining("not valid JSON"),
+    });
   });
 });
 
@@ -228,6 +231,9 @@ describe("pdf", () => {
     const broken = await parseDocument("pdf", encode("%PDF-1.4\nthis is not a pdf"));
     expect(!broken.ok && broken.error.code).toBe("bad_request");
     const blank = await parseDocument("pdf", makePdf([[]]));
-    expect(!blank.ok && blank.error).toMatchObject({ code: "bad_request", message: expect.stringContaining("no extractable text") });
+    expect(!blank.ok && blank.error).toMatchObject({
+      code: "bad_request",
+      message: expect.stringContaining("no extractable text"),
+    });
   });
 });

@@ -35,12 +35,17 @@ class FakeIndex implements DocumentIndex {
     if (failure) return fail(failure.code, "refused");
     this.upserts++;
     const now = new Date().toISOString();
-    this.documents.set(doc.id, { record: { ...doc, chunkCount: chunks.length, createdAt: now, updatedAt: now }, chunks });
+    this.documents.set(doc.id, {
+      record: { ...doc, chunkCount: chunks.length, createdAt: now, updatedAt: now },
+      chunks,
+    });
     return ok({ indexVersion: this.upserts, unchanged: false });
   }
 
   async deleteDocument(_tenant: unknown, docId: string) {
-    return this.documents.delete(docId) ? ok({ id: docId, deleted: true as const, indexVersion: 0 }) : fail("not_found", "no such document");
+    return this.documents.delete(docId)
+      ? ok({ id: docId, deleted: true as const, indexVersion: 0 })
+      : fail("not_found", "no such document");
   }
 }
 
@@ -64,11 +69,18 @@ function countingAi(failOnCall?: number): ResilientAi & { batches: number[] } {
 }
 
 function paragraphs(count: number): string {
-  return Array.from({ length: count }, (_, p) => `Paragraph ${p}. ${"The courier collects every parcel at noon. ".repeat(12)}`).join("\n\n");
+  return Array.from(
+    { length: count },
+    (_, p) => `Paragraph ${p}. ${"The courier collects every parcel at noon. ".repeat(12)}`,
+  ).join("\n\n");
 }
 
 /** Runs `body` with the JobStore of a fresh job (not started: no alarm runs it meanwhile). */
-async function withJob<T>(text: string, version: number, body: (store: JobStore, jobId: string, doc: NewDocument) => Promise<T>): Promise<T> {
+async function withJob<T>(
+  text: string,
+  version: number,
+  body: (store: JobStore, jobId: string, doc: NewDocument) => Promise<T>,
+): Promise<T> {
   const jobId = newJobId();
   const docId = `doc-${crypto.randomUUID().slice(0, 8)}`;
   const rawKey = rawFileKey(tenant.tenantId, docId, version, "source.txt");
@@ -113,11 +125,18 @@ describe("runPipeline", () => {
       // Third run: only the index step is left.
       await runPipeline(deps);
       const done = store.status()!;
-      expect(done).toMatchObject({ state: "done", step: null, chunksDone: cut.chunksTotal, chunksTotal: cut.chunksTotal });
+      expect(done).toMatchObject({
+        state: "done",
+        step: null,
+        chunksDone: cut.chunksTotal,
+        chunksTotal: cut.chunksTotal,
+      });
       expect(ai.batches).toEqual([EMBED_BATCH_SIZE, cut.chunksTotal - EMBED_BATCH_SIZE]);
       const indexed = [...index.documents.values()][0]!;
       expect(index.upserts).toBe(1);
-      expect(indexed.chunks.map((c) => c.provenance.start)).toEqual([...indexed.chunks.map((c) => c.provenance.start)].sort((a, b) => a - b));
+      expect(indexed.chunks.map((c) => c.provenance.start)).toEqual(
+        [...indexed.chunks.map((c) => c.provenance.start)].sort((a, b) => a - b),
+      );
       expect(indexed.chunks.every((c) => c.vector.length === 64)).toBe(true);
       expect(store.chunked()).toBe(false);
     });
@@ -148,7 +167,11 @@ describe("runPipeline", () => {
     await withJob("Deleted before the job started.", 1, async (store, jobId, doc) => {
       await env.DOCUMENTS.delete(rawFileKey(tenant.tenantId, doc.id, 1, "source.txt"));
       const run = runPipeline({ store, bucket: env.DOCUMENTS, index: new FakeIndex(), ai: countingAi(), jobId });
-      await expect(run).rejects.toMatchObject({ code: "conflict", retryable: false, message: expect.stringContaining("deleted or replaced") });
+      await expect(run).rejects.toMatchObject({
+        code: "conflict",
+        retryable: false,
+        message: expect.stringContaining("deleted or replaced"),
+      });
     });
     await withJob("Deleted while it was being embedded.", 1, async (store, jobId, doc) => {
       const index = new FakeIndex();
@@ -158,7 +181,9 @@ describe("runPipeline", () => {
         await env.DOCUMENTS.delete(rawFileKey(tenant.tenantId, doc.id, 1, "source.txt"));
         return embed(request, meta);
       };
-      await expect(runPipeline({ store, bucket: env.DOCUMENTS, index, ai, jobId })).rejects.toMatchObject({ code: "conflict" });
+      await expect(runPipeline({ store, bucket: env.DOCUMENTS, index, ai, jobId })).rejects.toMatchObject({
+        code: "conflict",
+      });
       expect(store.status()!.step).toBe("index");
       expect(index.upserts).toBe(0);
     });
@@ -171,7 +196,11 @@ describe("runPipeline", () => {
       index.failNext = { code: "upstream_unavailable" };
       await expect(runPipeline(deps)).rejects.toMatchObject({ code: "upstream_unavailable", retryable: true });
       index.failNext = { code: "bad_request" };
-      await expect(runPipeline(deps)).rejects.toMatchObject({ code: "internal", retryable: false, message: expect.stringContaining("bad_request") });
+      await expect(runPipeline(deps)).rejects.toMatchObject({
+        code: "internal",
+        retryable: false,
+        message: expect.stringContaining("bad_request"),
+      });
     });
   });
 

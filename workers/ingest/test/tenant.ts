@@ -24,9 +24,19 @@ export function makeTenant(options: { embeddingsModel?: string } = {}, tenantId 
 }
 
 /** An upload of `content` (text or bytes) named `name`. */
-export function file(name: string, contentType: string, content: string | Uint8Array): Required<Pick<IngestInput, "file">> {
+export function file(
+  name: string,
+  contentType: string,
+  content: string | Uint8Array,
+): Required<Pick<IngestInput, "file">> {
   const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
-  return { file: { name, contentType, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer } };
+  return {
+    file: {
+      name,
+      contentType,
+      bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    },
+  };
 }
 
 export { failure, freshTenantId, unwrap } from "@crispy/testing";

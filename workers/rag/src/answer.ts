@@ -45,8 +45,16 @@ export function notFoundAnswer(): SearchAnswer {
 }
 
 /** The chat request answering `query` from `chunks` (numbered in order). */
-export function answerRequest(tenant: TenantContext, query: string, chunks: readonly RetrievedChunk[]): ResilientChatRequest {
-  const context: ContextPassage[] = chunks.map((chunk) => ({ id: chunk.chunkId, title: chunk.title, text: chunk.text }));
+export function answerRequest(
+  tenant: TenantContext,
+  query: string,
+  chunks: readonly RetrievedChunk[],
+): ResilientChatRequest {
+  const context: ContextPassage[] = chunks.map((chunk) => ({
+    id: chunk.chunkId,
+    title: chunk.title,
+    text: chunk.text,
+  }));
   return {
     models: chooseModels(tenant.config.ai.chat),
     messages: [

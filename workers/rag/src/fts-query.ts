@@ -28,7 +28,10 @@ const MAX_TERM_CHARS = 64;
 
 /** The distinct search terms of a text: lowercased, diacritic-folded words minus stop words. */
 export function queryTerms(text: string): string[] {
-  const folded = text.normalize("NFKD").replace(/\p{M}+/gu, "").toLowerCase();
+  const folded = text
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase();
   const words = folded.match(/[\p{L}\p{N}]+/gu) ?? [];
   const terms = new Set<string>();
   for (const word of words) {

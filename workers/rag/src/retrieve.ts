@@ -144,7 +144,10 @@ async function vectorProbe(
     const embedded = await deps.ai.embed({ model, texts: [query], dimensions }, callMeta(tenant, "retrieve"));
     vector = embedded.vectors[0]!;
   } catch (error) {
-    return fail("ai_unavailable", `could not embed the query: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      "ai_unavailable",
+      `could not embed the query: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   try {
     return ok(await deps.backend.probe(tenant.tenantId, index, vector, depth, filter));

@@ -38,7 +38,13 @@ import { readCachedAnswer, searchCacheKey, writeCachedAnswer } from "./cache";
 import { problemWithDocument } from "./document-input";
 import { indexStub } from "./names";
 import { rerankerFor } from "./rerank";
-import { checkRequest, retrieveChunks, type CheckedRequest, type RetrievalDeps, type RetrieveRequest } from "./retrieve";
+import {
+  checkRequest,
+  retrieveChunks,
+  type CheckedRequest,
+  type RetrievalDeps,
+  type RetrieveRequest,
+} from "./retrieve";
 import { replayAnswer, streamAnswer } from "./search-stream";
 import type { DocumentInput } from "./tenant-index";
 import { vectorBackendFor } from "./vectors/backend";
@@ -88,7 +94,10 @@ export class RagService extends WorkerEntrypoint<RagEnv> {
         return ok({ indexVersion: await index.version(), unchanged: true });
       }
       if (current && doc.version < current.version) {
-        return fail("conflict", `document "${doc.id}" is at version ${current.version}; version ${doc.version} is older`);
+        return fail(
+          "conflict",
+          `document "${doc.id}" is at version ${current.version}; version ${doc.version} is older`,
+        );
       }
       try {
         await backend.put(tenant.tenantId, doc.id, doc.version, chunks);

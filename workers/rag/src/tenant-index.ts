@@ -151,7 +151,15 @@ function rankedOf(row: ChunkRow, score: number): RankedChunk {
     headingPath: JSON.parse(row.heading_path) as string[],
     page: row.page,
   };
-  return { chunkId: row.chunk_id, docId: row.doc_id, title: row.title, url: row.url, text: row.text, provenance, score };
+  return {
+    chunkId: row.chunk_id,
+    docId: row.doc_id,
+    title: row.title,
+    url: row.url,
+    text: row.text,
+    provenance,
+    score,
+  };
 }
 
 export class TenantIndex extends DurableObject<RagEnv> {
@@ -260,7 +268,11 @@ export class TenantIndex extends DurableObject<RagEnv> {
       before = position;
     }
     const rows = this.#sql
-      .exec<DocumentRow>("SELECT * FROM documents WHERE position < ? ORDER BY position DESC LIMIT ?", before, page.limit + 1)
+      .exec<DocumentRow>(
+        "SELECT * FROM documents WHERE position < ? ORDER BY position DESC LIMIT ?",
+        before,
+        page.limit + 1,
+      )
       .toArray();
     const items = rows.slice(0, page.limit);
     return ok({
@@ -332,7 +344,10 @@ export class TenantIndex extends DurableObject<RagEnv> {
       if (filter && Object.keys(filter).length > 0) {
         const where = filterCondition(filter);
         allowed = new Set(
-          this.#sql.exec<{ id: string }>(`SELECT d.id FROM documents d WHERE ${where.sql}`, ...where.params).toArray().map((row) => row.id),
+          this.#sql
+            .exec<{ id: string }>(`SELECT d.id FROM documents d WHERE ${where.sql}`, ...where.params)
+            .toArray()
+            .map((row) => row.id),
         );
       }
       return matrix.nearest(queryVector, k, allowed).flatMap(({ seq, score }) => {
@@ -348,7 +363,9 @@ export class TenantIndex extends DurableObject<RagEnv> {
     const version = this.#indexVersion();
     if (this.#matrix && this.#matrix.version === version && this.#matrix.dimensions === dimensions) return this.#matrix;
     this.#matrix = null;
-    const { count } = this.#sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM chunks WHERE embedding IS NOT NULL").one();
+    const { count } = this.#sql
+      .exec<{ count: number }>("SELECT COUNT(*) AS count FROM chunks WHERE embedding IS NOT NULL")
+      .one();
     if (!VectorMatrix.fits(count, dimensions, this.#matrixMaxBytes)) return null;
     const rows = this.#sql.exec<{ seq: number; doc_id: string; embedding: ArrayBuffer }>(
       "SELECT seq, doc_id, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY seq",

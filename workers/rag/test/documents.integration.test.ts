@@ -98,7 +98,7 @@ describe("TenantIndex storage", () => {
     for (const hostile of ['"foo" OR bar* NEAR(', "NEAR(fox dog, 1)", 'fox" OR "', "^fox", "text:fox", "NOT", "*"]) {
       await expect(index.lexical(hostile, 5)).resolves.toBeInstanceOf(Array);
     }
-    const near = await index.lexical('NEAR( river', 5);
+    const near = await index.lexical("NEAR( river", 5);
     expect(near.map((hit) => hit.chunkId)).toEqual(["fts:v1:1"]);
     // Porter stemming: "jumping" matches "jumps".
     expect((await index.lexical("jumping", 5)).map((hit) => hit.chunkId)).toEqual(["fts:v1:0"]);

@@ -30,10 +30,17 @@ export async function sha256(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export async function makeDocument(id: string, paragraphs: string[], options: DocumentOptions = {}): Promise<TestDocument> {
+export async function makeDocument(
+  id: string,
+  paragraphs: string[],
+  options: DocumentOptions = {},
+): Promise<TestDocument> {
   const version = options.version ?? 1;
   const text = paragraphs.join("\n\n");
-  const { vectors } = await embedder.embed({ model: EMBEDDINGS.model, texts: paragraphs, dimensions: EMBEDDINGS.dimensions }, META);
+  const { vectors } = await embedder.embed(
+    { model: EMBEDDINGS.model, texts: paragraphs, dimensions: EMBEDDINGS.dimensions },
+    META,
+  );
   let offset = 0;
   const chunks = paragraphs.map((paragraph, n): IndexedChunk => {
     const start = offset;
@@ -42,7 +49,14 @@ export async function makeDocument(id: string, paragraphs: string[], options: Do
       chunkId: options.chunkIds?.[n] ?? `${id}:v${version}:${n}`,
       text: paragraph,
       tokens: Math.ceil(paragraph.length / 4),
-      provenance: { docId: id, version, start, end: start + paragraph.length, headingPath: [options.title ?? id], page: null },
+      provenance: {
+        docId: id,
+        version,
+        start,
+        end: start + paragraph.length,
+        headingPath: [options.title ?? id],
+        page: null,
+      },
       vector: vectors[n]!,
     };
   });

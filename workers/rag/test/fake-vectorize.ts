@@ -65,7 +65,9 @@ export class FakeVectorize implements VectorizeLike {
     this.#check();
     this.calls.push({ op: "query", options: structuredClone(options) });
     const topK = options.topK ?? 5;
-    const rich = options.returnValues === true || (options.returnMetadata !== undefined && options.returnMetadata !== "none" && options.returnMetadata !== false);
+    const rich =
+      options.returnValues === true ||
+      (options.returnMetadata !== undefined && options.returnMetadata !== "none" && options.returnMetadata !== false);
     if (topK > (rich ? 20 : 100)) throw new Error(`topK ${topK} is over Vectorize's limit`);
     if (!options.namespace) throw new Error("the rag worker must always query within a namespace");
     if (options.filter && bytes(JSON.stringify(options.filter)) > 2048) throw new Error("filter over 2 KB");

@@ -57,10 +57,14 @@ describe("VectorMatrix", () => {
     const current = [...rows.filter((r) => r.docId !== "doc-3"), ...replacement];
     expect(matrix.size).toBe(current.length);
     for (const k of [1, 10, 50]) {
-      expect(matrix.nearest(query!, k, null).map((h) => h.seq)).toEqual(bruteForce(current, query!, k).map((h) => h.seq));
+      expect(matrix.nearest(query!, k, null).map((h) => h.seq)).toEqual(
+        bruteForce(current, query!, k).map((h) => h.seq),
+      );
     }
     matrix.removeDocument("doc-3");
-    expect(matrix.nearest(query!, 600, null).some((h) => h.seq >= 1000 || rows[h.seq - 1]!.docId === "doc-3")).toBe(false);
+    expect(matrix.nearest(query!, 600, null).some((h) => h.seq >= 1000 || rows[h.seq - 1]!.docId === "doc-3")).toBe(
+      false,
+    );
   });
 
   it("scores rows of another dimension, and zero rows, as 0", () => {

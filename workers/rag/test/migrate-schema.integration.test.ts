@@ -30,7 +30,9 @@ describe("migrateSchema", () => {
       const sql = state.storage.sql;
       const before = sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM schema_version").one().v;
       const steps = Array.from({ length: before }, () => "SELECT 1");
-      expect(() => migrateSchema(state.storage, [...steps, "CREATE TABLE half (n INTEGER)", "NOT SQL AT ALL"])).toThrow();
+      expect(() =>
+        migrateSchema(state.storage, [...steps, "CREATE TABLE half (n INTEGER)", "NOT SQL AT ALL"]),
+      ).toThrow();
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'half'").toArray()).toEqual([]);
       expect(sql.exec<{ v: number }>("SELECT MAX(version) AS v FROM schema_version").one().v).toBe(before);
     });

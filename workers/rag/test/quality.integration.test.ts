@@ -66,8 +66,8 @@ beforeAll(async () => {
 describe("retrieval quality", () => {
   it("hybrid recall@5 is at least that of BM25 or vectors alone", async () => {
     const results = {
-      "BM25": await measure("lexical"),
-      "vector": await measure("vector"),
+      BM25: await measure("lexical"),
+      vector: await measure("vector"),
       "hybrid RRF": await measure("hybrid"),
     };
     const cell = (value: number) => value.toFixed(2).padStart(8);

@@ -11,7 +11,9 @@ describe("retrieve", () => {
   it("finds the chunk that answers a question, with its provenance", async () => {
     const tenant = makeTenant();
     await indexLibrary(tenant);
-    const chunks = unwrap(await rag.retrieve(tenant, { query: "How many days do I have to return an item for a refund?" }));
+    const chunks = unwrap(
+      await rag.retrieve(tenant, { query: "How many days do I have to return an item for a refund?" }),
+    );
     expect(chunks[0]).toMatchObject({
       docId: "refunds",
       chunkId: "refunds:v1:0",
@@ -33,11 +35,17 @@ describe("retrieve", () => {
 
   it("serves only the new version after a re-upsert, atomically", async () => {
     const tenant = makeTenant();
-    const v1 = await makeDocument("memo", ["The zebra crossing closes at noon.", "Parking is on level two.", "Lunch is at one."]);
+    const v1 = await makeDocument("memo", [
+      "The zebra crossing closes at noon.",
+      "Parking is on level two.",
+      "Lunch is at one.",
+    ]);
     unwrap(await rag.upsertDocument(tenant, v1.doc, v1.chunks));
     expect(unwrap(await rag.retrieve(tenant, { query: "zebra crossing" }))[0]!.chunkId).toBe("memo:v1:0");
 
-    const v2 = await makeDocument("memo", ["The pedestrian bridge closes at noon.", "Parking moved to level three."], { version: 2 });
+    const v2 = await makeDocument("memo", ["The pedestrian bridge closes at noon.", "Parking moved to level three."], {
+      version: 2,
+    });
     // Readers racing the replacement see one version or the other, never a mix.
     const [, ...during] = await Promise.all([
       rag.upsertDocument(tenant, v2.doc, v2.chunks),

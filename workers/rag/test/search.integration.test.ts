@@ -108,7 +108,10 @@ describe("searchStream", () => {
     const text = tokens.map((t) => t.token).join("");
     const [done] = dataOf<DoneEvent>(frames, "done");
     expect(done).toMatchObject({ found: true, cached: false, model: ECHO });
-    expectCheckedCitations({ answer: text, sources: done!.sources, found: true, cached: false, model: ECHO }, retrieved.map((c) => c.chunkId));
+    expectCheckedCitations(
+      { answer: text, sources: done!.sources, found: true, cached: false, model: ECHO },
+      retrieved.map((c) => c.chunkId),
+    );
     // Each citation number is announced with its chunk in the token that introduces it.
     const cites = tokens.flatMap((t) => t.cites ?? []);
     expect(cites).toEqual(done!.sources.map((s) => ({ n: s.n, docId: s.docId, chunkId: s.chunkId })));
@@ -118,7 +121,11 @@ describe("searchStream", () => {
     expect(cached).toEqual({ answer: text, sources: done!.sources, found: true, cached: true, model: ECHO });
     const again = await readSse(unwrap(await rag.searchStream(tenant, { query: QUESTION })).body);
     expect(dataOf<DoneEvent>(again, "done")[0]).toMatchObject({ cached: true, sources: done!.sources });
-    expect(dataOf<{ token: string }>(again, "token").map((t) => t.token).join("")).toBe(text);
+    expect(
+      dataOf<{ token: string }>(again, "token")
+        .map((t) => t.token)
+        .join(""),
+    ).toBe(text);
   });
 
   it("streams the not-found answer without a model", async () => {
@@ -127,7 +134,11 @@ describe("searchStream", () => {
     const frames = await readSse(unwrap(await rag.searchStream(tenant, { query: "volcanic eruptions on Io" })).body);
     expect(frames.map((f) => f.event)).toEqual(["sources", ...Array(frames.length - 2).fill("token"), "done"]);
     expect(dataOf<{ sources: SearchSource[] }>(frames, "sources")[0]!.sources).toEqual([]);
-    expect(dataOf<{ token: string }>(frames, "token").map((t) => t.token).join("")).toBe(NOT_FOUND_ANSWER);
+    expect(
+      dataOf<{ token: string }>(frames, "token")
+        .map((t) => t.token)
+        .join(""),
+    ).toBe(NOT_FOUND_ANSWER);
     expect(dataOf<DoneEvent>(frames, "done")[0]).toEqual({ found: false, cached: false, model: "none", sources: [] });
   });
 

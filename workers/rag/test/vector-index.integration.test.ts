@@ -21,9 +21,21 @@ function exact(docs: TestDocument[], query: number[], k: number): string[] {
 }
 
 const PARAGRAPHS = [
-  ["Tides rise twice a day along the harbour wall.", "The lighthouse keeper logs every ship.", "Gulls nest on the north cliffs."],
-  ["The orchard grows apples, pears and plums.", "Harvest starts in late September.", "Cider is pressed in the old barn."],
-  ["Trains to the capital leave every hour.", "The night train has sleeping cars.", "Tickets are cheaper when bought early."],
+  [
+    "Tides rise twice a day along the harbour wall.",
+    "The lighthouse keeper logs every ship.",
+    "Gulls nest on the north cliffs.",
+  ],
+  [
+    "The orchard grows apples, pears and plums.",
+    "Harvest starts in late September.",
+    "Cider is pressed in the old barn.",
+  ],
+  [
+    "Trains to the capital leave every hour.",
+    "The night train has sleeping cars.",
+    "Tickets are cheaper when bought early.",
+  ],
 ];
 
 describe(`vector ranking (matrix bound ${env.VECTOR_MATRIX_MAX_BYTES} bytes)`, () => {
@@ -32,12 +44,15 @@ describe(`vector ranking (matrix bound ${env.VECTOR_MATRIX_MAX_BYTES} bytes)`, (
     const index = env.TENANT_INDEX.getByName(tenant.tenantId);
     const docs = await Promise.all(PARAGRAPHS.map((p, i) => makeDocument(`doc-${i}`, p)));
     for (const d of docs) unwrap(await rag.upsertDocument(tenant, d.doc, d.chunks));
-    const probe = (await makeDocument("probe", ["when does the harvest start and the ships come in"])).chunks[0]!.vector;
+    const probe = (await makeDocument("probe", ["when does the harvest start and the ships come in"])).chunks[0]!
+      .vector;
 
     const ranked = async (k: number) => (await index.vector(probe, k)).map((c) => c.chunkId);
     expect(await ranked(9)).toEqual(exact(docs, probe, 9));
 
-    const replaced = await makeDocument("doc-1", ["Harvest now starts in early October.", "The barn was rebuilt."], { version: 2 });
+    const replaced = await makeDocument("doc-1", ["Harvest now starts in early October.", "The barn was rebuilt."], {
+      version: 2,
+    });
     unwrap(await rag.upsertDocument(tenant, replaced.doc, replaced.chunks));
     const afterReplace = [docs[0]!, replaced, docs[2]!];
     expect(await ranked(9)).toEqual(exact(afterReplace, probe, 9));
@@ -56,7 +71,9 @@ describe(`vector ranking (matrix bound ${env.VECTOR_MATRIX_MAX_BYTES} bytes)`, (
     const doc = await makeDocument("secret", ["The vault code is kept in the blue folder."]);
     unwrap(await rag.upsertDocument(a, doc.doc, doc.chunks));
     const probe = doc.chunks[0]!.vector;
-    expect((await env.TENANT_INDEX.getByName(a.tenantId).vector(probe, 5)).map((c) => c.chunkId)).toEqual(["secret:v1:0"]);
+    expect((await env.TENANT_INDEX.getByName(a.tenantId).vector(probe, 5)).map((c) => c.chunkId)).toEqual([
+      "secret:v1:0",
+    ]);
     expect(await env.TENANT_INDEX.getByName(b.tenantId).vector(probe, 5)).toEqual([]);
   });
 });

@@ -20,7 +20,11 @@ function setup() {
   const vectorEnv = { ...env, VECTOR_BACKEND: "vectorize", VECTORIZE: fake } as unknown as RagEnv;
   const service = new RagService(createExecutionContext(), vectorEnv);
   /** Vector-only retrieval through the vectorize backend (no BM25 to help). */
-  const nearest = async (tenant: TenantContext, query: string, options: { topK?: number; filter?: Record<string, string> } = {}) =>
+  const nearest = async (
+    tenant: TenantContext,
+    query: string,
+    options: { topK?: number; filter?: Record<string, string> } = {},
+  ) =>
     unwrap(
       await retrieveChunks(
         { env: vectorEnv, ai: aiFromEnv(vectorEnv), backend: createVectorizeBackend(fake), reranker: null },
@@ -46,7 +50,10 @@ describe("vectorize backend", () => {
     const tenant = makeTenant();
     const longId = `policy-${"x".repeat(80)}`;
     for (const id of ["refunds", longId]) {
-      const { doc, chunks } = await makeDocument(id, ["Refunds are issued within fourteen days.", "Exchanges are free of charge."]);
+      const { doc, chunks } = await makeDocument(id, [
+        "Refunds are issued within fourteen days.",
+        "Exchanges are free of charge.",
+      ]);
       unwrap(await service.upsertDocument(tenant, doc, chunks));
     }
     const stored = fake.inNamespace(tenant.tenantId);
@@ -68,21 +75,32 @@ describe("vectorize backend", () => {
   it("keeps topK within Vectorize's limit and queries only the tenant's namespace", async () => {
     const { fake, service, nearest } = setup();
     const tenant = makeTenant({ retrieval: { maxTopK: 20 } });
-    const { doc, chunks } = await makeDocument("many", Array.from({ length: 30 }, (_, i) => `Item ${i} concerns widgets.`));
+    const { doc, chunks } = await makeDocument(
+      "many",
+      Array.from({ length: 30 }, (_, i) => `Item ${i} concerns widgets.`),
+    );
     unwrap(await service.upsertDocument(tenant, doc, chunks));
     expect(await nearest(tenant, "widgets", { topK: 20 })).toHaveLength(20);
     const queries = fake.calls.flatMap((c) => (c.op === "query" ? [c.options] : []));
-    expect(queries.every((q) => q.topK! <= 20 && q.namespace === tenant.tenantId && q.returnMetadata === "all")).toBe(true);
+    expect(queries.every((q) => q.topK! <= 20 && q.namespace === tenant.tenantId && q.returnMetadata === "all")).toBe(
+      true,
+    );
   });
 
   it("replaces a version: new vectors first, then the old ones deleted; lingering ones never served", async () => {
     const { fake, service, nearest } = setup();
     const tenant = makeTenant();
-    const v1 = await makeDocument("memo", ["The zebra crossing closes at noon.", "Parking is on level two.", "Lunch is at one."]);
+    const v1 = await makeDocument("memo", [
+      "The zebra crossing closes at noon.",
+      "Parking is on level two.",
+      "Lunch is at one.",
+    ]);
     unwrap(await service.upsertDocument(tenant, v1.doc, v1.chunks));
     fake.applyDeletes = false; // Vectorize applies deletes asynchronously: old vectors linger a while.
     fake.calls.length = 0;
-    const v2 = await makeDocument("memo", ["The pedestrian bridge closes at noon.", "Parking moved to level three."], { version: 2 });
+    const v2 = await makeDocument("memo", ["The pedestrian bridge closes at noon.", "Parking moved to level three."], {
+      version: 2,
+    });
     unwrap(await service.upsertDocument(tenant, v2.doc, v2.chunks));
 
     expect(fake.calls.map((c) => c.op)).toEqual(["upsert", "deleteByIds"]);
@@ -130,8 +148,14 @@ describe("vectorize backend", () => {
   it("filters in Vectorize by the tenant's matching document ids, and exactly in the index", async () => {
     const { fake, service, nearest } = setup();
     const tenant = makeTenant();
-    for (const [id, team] of [["one", "red"], ["two", "blue"], ["three", "red"]] as const) {
-      const { doc, chunks } = await makeDocument(id, [`Widgets of team ${team}, document ${id}.`], { metadata: { team } });
+    for (const [id, team] of [
+      ["one", "red"],
+      ["two", "blue"],
+      ["three", "red"],
+    ] as const) {
+      const { doc, chunks } = await makeDocument(id, [`Widgets of team ${team}, document ${id}.`], {
+        metadata: { team },
+      });
       unwrap(await service.upsertDocument(tenant, doc, chunks));
     }
     const hits = await nearest(tenant, "widgets of team", { topK: 10, filter: { team: "red" } });

@@ -46,9 +46,7 @@ const EPSILON_MS = 1e-6;
 function assertLimit(limit: GcraLimit): void {
   const valid = (n: number): boolean => Number.isSafeInteger(n) && n >= 1;
   if (!valid(limit.perMinute) || !valid(limit.burst)) {
-    throw new RangeError(
-      `invalid rate limit ${JSON.stringify(limit)}: perMinute and burst must be integers ≥ 1`,
-    );
+    throw new RangeError(`invalid rate limit ${JSON.stringify(limit)}: perMinute and burst must be integers ≥ 1`);
   }
 }
 
@@ -60,9 +58,7 @@ function interval(limit: GcraLimit): number {
 function currentTat(state: GcraState | null, limit: GcraLimit, now: number): number {
   if (state === null || state.tat <= now) return now;
   const sameLimit = state.perMinute === limit.perMinute && state.burst === limit.burst;
-  const outstandingMs = sameLimit
-    ? state.tat - now
-    : ((state.tat - now) / interval(state)) * interval(limit);
+  const outstandingMs = sameLimit ? state.tat - now : ((state.tat - now) / interval(state)) * interval(limit);
   return now + Math.min(outstandingMs, limit.burst * interval(limit));
 }
 
@@ -76,11 +72,7 @@ function remainingAt(tat: number, limit: GcraLimit, now: number): number {
 }
 
 /** Tries to admit one request at `now`; returns the decision and the state to persist. */
-export function take(
-  state: GcraState | null,
-  limit: GcraLimit,
-  now: number,
-): { result: GcraResult; state: GcraState } {
+export function take(state: GcraState | null, limit: GcraLimit, now: number): { result: GcraResult; state: GcraState } {
   assertLimit(limit);
   const t = interval(limit);
   const tat = currentTat(state, limit, now);

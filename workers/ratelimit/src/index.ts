@@ -51,17 +51,12 @@ function subjectError(subject: RateLimitSubject): string | null {
 
 export default class RateLimitService extends WorkerEntrypoint<RatelimitEnv> {
   /** Admits one request for `subject` if both its own and the tenant-wide rate limit allow it. */
-  async limit(
-    tenant: TenantContext,
-    subject: RateLimitSubject,
-  ): Promise<RpcResult<RateLimitDecision>> {
+  async limit(tenant: TenantContext, subject: RateLimitSubject): Promise<RpcResult<RateLimitDecision>> {
     const invalid = subjectError(subject);
     if (invalid) return fail("bad_request", invalid);
 
     const { perKey, tenant: tenantWide } = tenant.config.rateLimits;
-    const subjectLimiter = this.env.RATE_LIMITER.getByName(
-      `${tenant.tenantId}:${subject.kind}:${subject.id}`,
-    );
+    const subjectLimiter = this.env.RATE_LIMITER.getByName(`${tenant.tenantId}:${subject.kind}:${subject.id}`);
     const tenantLimiter = this.env.RATE_LIMITER.getByName(`${tenant.tenantId}:*`);
     const [subjectResult, tenantResult] = await Promise.all([
       subjectLimiter.take(perKey),
@@ -78,11 +73,7 @@ export default class RateLimitService extends WorkerEntrypoint<RatelimitEnv> {
   }
 
   /** Closes a reservation and charges the `actualTokens` used; returns the usage after it. */
-  async settle(
-    tenant: TenantContext,
-    reservationId: string,
-    actualTokens: number,
-  ): Promise<RpcResult<QuotaUsage>> {
+  async settle(tenant: TenantContext, reservationId: string, actualTokens: number): Promise<RpcResult<QuotaUsage>> {
     return this.#ledger(tenant).settle(reservationId, actualTokens, tenant.config.budgets);
   }
 

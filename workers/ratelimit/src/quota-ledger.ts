@@ -118,11 +118,7 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
   }
 
   /** Closes a reservation, charging `actual` tokens to the windows it was made in. */
-  async settle(
-    reservationId: string,
-    actual: number,
-    budgets: TokenBudgets,
-  ): Promise<RpcResult<QuotaUsage>> {
+  async settle(reservationId: string, actual: number, budgets: TokenBudgets): Promise<RpcResult<QuotaUsage>> {
     if (!isTokenCount(actual)) {
       return fail("bad_request", "actualTokens must be a non-negative integer");
     }
@@ -165,9 +161,7 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
     const now = Date.now();
     this.#closeExpired(now);
     this.#prune(now);
-    const next = this.#sql
-      .exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM reservations")
-      .one().next;
+    const next = this.#sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM reservations").one().next;
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
@@ -193,10 +187,7 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
   #reservation(id: string): ReservationRow | undefined {
     if (typeof id !== "string") return undefined;
     return this.#sql
-      .exec<ReservationRow>(
-        "SELECT id, tokens, day, month, expires_at FROM reservations WHERE id = ?",
-        id,
-      )
+      .exec<ReservationRow>("SELECT id, tokens, day, month, expires_at FROM reservations WHERE id = ?", id)
       .toArray()[0];
   }
 
@@ -220,10 +211,7 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
 
   #closeExpired(now: number): void {
     const expired = this.#sql
-      .exec<ReservationRow>(
-        "SELECT id, tokens, day, month, expires_at FROM reservations WHERE expires_at <= ?",
-        now,
-      )
+      .exec<ReservationRow>("SELECT id, tokens, day, month, expires_at FROM reservations WHERE expires_at <= ?", now)
       .toArray();
     if (expired.length === 0) return;
     this.ctx.storage.transactionSync(() => {
@@ -234,13 +222,8 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
   #prune(now: number): void {
     const oldestDay = windowsAt(now - KEEP_DAYS * DAY_MS).day;
     const today = new Date(now);
-    const oldestMonth = windowsAt(
-      Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - KEEP_MONTHS, 1),
-    ).month;
-    this.#sql.exec(
-      "DELETE FROM daily_usage WHERE day < ? AND day NOT IN (SELECT day FROM reservations)",
-      oldestDay,
-    );
+    const oldestMonth = windowsAt(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - KEEP_MONTHS, 1)).month;
+    this.#sql.exec("DELETE FROM daily_usage WHERE day < ? AND day NOT IN (SELECT day FROM reservations)", oldestDay);
     this.#sql.exec(
       "DELETE FROM monthly_usage WHERE month < ? AND month NOT IN (SELECT month FROM reservations)",
       oldestMonth,
@@ -254,9 +237,7 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
 
   #usage(budgets: TokenBudgets, now: number): QuotaUsage {
     const windows = this.#windows(budgets, now);
-    const open = this.#sql
-      .exec<{ open: number }>("SELECT COUNT(*) AS open FROM reservations")
-      .one().open;
+    const open = this.#sql.exec<{ open: number }>("SELECT COUNT(*) AS open FROM reservations").one().open;
     return { ...windows, openReservations: open };
   }
 
@@ -268,17 +249,10 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
     };
   }
 
-  #window(
-    name: keyof typeof WINDOW_TABLES,
-    key: string,
-    limit: number,
-    endsAt: number,
-  ): TokenWindowUsage {
+  #window(name: keyof typeof WINDOW_TABLES, key: string, limit: number, endsAt: number): TokenWindowUsage {
     const { table, column } = WINDOW_TABLES[name];
     const used =
-      this.#sql
-        .exec<{ used: number }>(`SELECT used FROM ${table} WHERE ${column} = ?`, key)
-        .toArray()[0]?.used ?? 0;
+      this.#sql.exec<{ used: number }>(`SELECT used FROM ${table} WHERE ${column} = ?`, key).toArray()[0]?.used ?? 0;
     const reserved = this.#sql
       .exec<{ reserved: number }>(
         `SELECT COALESCE(SUM(tokens), 0) AS reserved FROM reservations WHERE ${column} = ?`,

@@ -22,15 +22,11 @@ describe("limit (subject limit)", () => {
       perKey: { perMinute: SLOW, burst },
       tenant: { perMinute: SLOW, burst: 1000 },
     });
-    const decisions = await Promise.all(
-      Array.from({ length: 5 * burst }, () => limit(tenant, key("k1"))),
-    );
+    const decisions = await Promise.all(Array.from({ length: 5 * burst }, () => limit(tenant, key("k1"))));
 
     const admitted = decisions.filter((d) => d.allowed);
     expect(admitted).toHaveLength(burst);
-    expect(admitted.map((d) => d.remaining).sort((a, b) => a - b)).toEqual(
-      Array.from({ length: burst }, (_, i) => i),
-    );
+    expect(admitted.map((d) => d.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: burst }, (_, i) => i));
     const refused = decisions.filter((d) => !d.allowed);
     expect(refused).toHaveLength(4 * burst);
     for (const d of refused) {

@@ -1,10 +1,5 @@
 /** Test helper: a fresh tenant (own DOs) with a complete config and overridable limits. */
-import {
-  TenantConfigSchema,
-  type RateLimitConfig,
-  type TenantConfig,
-  type TenantContext,
-} from "@crispy/contracts";
+import { TenantConfigSchema, type RateLimitConfig, type TenantConfig, type TenantContext } from "@crispy/contracts";
 import { contextFor, freshTenantId } from "@crispy/testing";
 
 export interface TenantOptions {

@@ -28,9 +28,7 @@ export function composeAnswer(
   if (cited.length === 0) {
     return `None of the ${context.length} provided sources shares a word with "${excerpt(question)}". ${label}`;
   }
-  const parts = cited.map(
-    ({ sentence, passage }) => `${sentence.replace(/[\s.!?;:,]+$/u, "")} [${passage + 1}].`,
-  );
+  const parts = cited.map(({ sentence, passage }) => `${sentence.replace(/[\s.!?;:,]+$/u, "")} [${passage + 1}].`);
   return `From the provided sources: ${parts.join(" ")}`;
 }
 

@@ -106,8 +106,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
             break;
           }
           const chunk = parseObject(data);
-          if (chunk.error !== undefined && chunk.error !== null)
-            throw streamError(request.model, chunk.error);
+          if (chunk.error !== undefined && chunk.error !== null) throw streamError(request.model, chunk.error);
           const delta = firstChoice(chunk)?.delta;
           const piece = isRecord(delta) ? delta.content : undefined;
           if (typeof piece === "string" && piece.length > 0) {
@@ -140,8 +139,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
         model: request.model,
         usage: {
           promptTokens:
-            usageOf(output)?.promptTokens ??
-            request.texts.reduce((sum, text) => sum + estimateTokens(text), 0),
+            usageOf(output)?.promptTokens ?? request.texts.reduce((sum, text) => sum + estimateTokens(text), 0),
         },
       };
     },

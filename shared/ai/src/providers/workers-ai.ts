@@ -115,8 +115,7 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
             break;
           }
           const chunk = parseObject(data);
-          if (chunk.error !== undefined && chunk.error !== null)
-            throw streamError(request.model, chunk.error);
+          if (chunk.error !== undefined && chunk.error !== null) throw streamError(request.model, chunk.error);
           const piece = pieceOf(chunk);
           if (piece) {
             text += piece;
@@ -207,11 +206,7 @@ function textOf(output: unknown): string | undefined {
 }
 
 /** Workers AI gives no finish reason for most models: a completion that used all of `maxTokens` was cut. */
-function decideFinish(
-  reason: string | undefined,
-  usage: Usage,
-  maxTokens: number | undefined,
-): "stop" | "length" {
+function decideFinish(reason: string | undefined, usage: Usage, maxTokens: number | undefined): "stop" | "length" {
   if (reason !== undefined) return reason === "length" ? "length" : "stop";
   return maxTokens !== undefined && usage.completionTokens >= maxTokens ? "length" : "stop";
 }

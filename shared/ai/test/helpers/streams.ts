@@ -69,9 +69,7 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** Collects until the iterable throws; returns what came before and the error. */
-export async function collectUntilError<T>(
-  iterable: AsyncIterable<T>,
-): Promise<{ items: T[]; error: unknown }> {
+export async function collectUntilError<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
   const items: T[] = [];
   try {
     for await (const item of iterable) items.push(item);

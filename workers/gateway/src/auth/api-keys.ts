@@ -56,16 +56,27 @@ export async function hashKey(key: string): Promise<string> {
 
 /** Whether a string could be one of our keys at all (cheap rejection before hashing). */
 export function looksLikeKey(value: string): boolean {
-  return value.startsWith(KEY_PREFIX) && value.length === KEY_PREFIX.length + 43 && /^[A-Za-z0-9_-]+$/.test(value.slice(KEY_PREFIX.length));
+  return (
+    value.startsWith(KEY_PREFIX) &&
+    value.length === KEY_PREFIX.length + 43 &&
+    /^[A-Za-z0-9_-]+$/.test(value.slice(KEY_PREFIX.length))
+  );
 }
 
 /** Creates a key for a tenant; the returned `key` is never retrievable again. */
-export async function createKey(db: D1Database, tenantId: string, input: CreateKeyBody, now = new Date()): Promise<CreatedApiKey> {
+export async function createKey(
+  db: D1Database,
+  tenantId: string,
+  input: CreateKeyBody,
+  now = new Date(),
+): Promise<CreatedApiKey> {
   const key = KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
   const id = `key_${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
   const scopes = [...new Set(input.scopes)].sort();
   const createdAt = now.toISOString();
-  const expiresAt = input.expiresInSeconds ? new Date(now.getTime() + input.expiresInSeconds * 1000).toISOString() : null;
+  const expiresAt = input.expiresInSeconds
+    ? new Date(now.getTime() + input.expiresInSeconds * 1000).toISOString()
+    : null;
   const record: KeyRecord = {
     id,
     tenantId,
@@ -102,7 +113,12 @@ export async function listKeys(db: D1Database, tenantId: string): Promise<KeyRec
 }
 
 /** Revokes a tenant's key; null when the tenant has no such key. Revoking twice keeps the first time. */
-export async function revokeKey(db: D1Database, tenantId: string, keyId: string, now = new Date()): Promise<KeyRecord | null> {
+export async function revokeKey(
+  db: D1Database,
+  tenantId: string,
+  keyId: string,
+  now = new Date(),
+): Promise<KeyRecord | null> {
   const row = await db
     .prepare(
       `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ? RETURNING ${COLUMNS}`,

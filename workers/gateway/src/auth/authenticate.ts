@@ -27,7 +27,8 @@ export function namedTenant(request: Request): TenantConfig | undefined {
     return tenant;
   }
   const host = request.headers.get("host")?.toLowerCase() ?? new URL(request.url).host;
-  const mapped = (Object.hasOwn(tenantIdByHost, host) ? tenantIdByHost[host] : undefined) ??
+  const mapped =
+    (Object.hasOwn(tenantIdByHost, host) ? tenantIdByHost[host] : undefined) ??
     tenantIdByHost[host.replace(/:\d+$/, "")];
   return mapped ? tenantById(mapped) : undefined;
 }
@@ -36,7 +37,10 @@ function presentedKey(request: Request): string | null {
   const authorization = request.headers.get("authorization");
   if (authorization !== null) {
     const match = BEARER.exec(authorization);
-    if (!match) throw new HttpError("unauthorized", "Authorization header must be `Bearer <api key>`", undefined, { "www-authenticate": "Bearer" });
+    if (!match)
+      throw new HttpError("unauthorized", "Authorization header must be `Bearer <api key>`", undefined, {
+        "www-authenticate": "Bearer",
+      });
     return match[1]!;
   }
   return request.headers.get("x-api-key")?.trim() || null;
@@ -68,13 +72,21 @@ export async function authenticate(
   state.tenant = tenant;
   const key = presentedKey(request);
   if (!tenant && key === null) {
-    throw new HttpError("tenant_required", "no tenant: send an API key (Authorization: Bearer <key>), an x-tenant-id header, or use a tenant's host");
+    throw new HttpError(
+      "tenant_required",
+      "no tenant: send an API key (Authorization: Bearer <key>), an x-tenant-id header, or use a tenant's host",
+    );
   }
   if (key === null) {
-    throw new HttpError("unauthorized", "an API key is required: Authorization: Bearer <key> or x-api-key", undefined, { "www-authenticate": "Bearer" });
+    throw new HttpError("unauthorized", "an API key is required: Authorization: Bearer <key> or x-api-key", undefined, {
+      "www-authenticate": "Bearer",
+    });
   }
   const now = Date.now();
-  const record = checkUsable(looksLikeKey(key) ? await lookupKey(env.KEYS_DB, await hashKey(key), Number(env.KEY_CACHE_TTL_MS), now) : null, now);
+  const record = checkUsable(
+    looksLikeKey(key) ? await lookupKey(env.KEYS_DB, await hashKey(key), Number(env.KEY_CACHE_TTL_MS), now) : null,
+    now,
+  );
   if (tenant && record.tenantId !== tenant.id) {
     throw new HttpError("forbidden", `API key does not belong to tenant "${tenant.id}"`);
   }
@@ -82,7 +94,10 @@ export async function authenticate(
   if (!tenant) throw new HttpError("tenant_unknown", `tenant "${record.tenantId}" of this API key no longer exists`);
   state.tenant = tenant;
   if (scope && !record.scopes.includes(scope)) {
-    throw new HttpError("forbidden", `API key lacks the "${scope}" scope`, { requiredScope: scope, scopes: record.scopes });
+    throw new HttpError("forbidden", `API key lacks the "${scope}" scope`, {
+      requiredScope: scope,
+      scopes: record.scopes,
+    });
   }
   if (state.origin !== null && !isOriginAllowed(state.origin, tenant)) {
     throw new HttpError("forbidden", `origin ${state.origin} is not allowed for tenant "${tenant.id}"`);

@@ -21,7 +21,12 @@ const entries = new Map<string, Entry>();
 const lastTouched = new Map<string, number>();
 
 /** The key record for a hash, from cache when fresh, else from D1. */
-export async function lookupKey(db: D1Database, keyHash: string, ttlMs: number, now = Date.now()): Promise<KeyRecord | null> {
+export async function lookupKey(
+  db: D1Database,
+  keyHash: string,
+  ttlMs: number,
+  now = Date.now(),
+): Promise<KeyRecord | null> {
   const cached = entries.get(keyHash);
   if (cached && cached.expiresAt > now) return cached.record;
   const record = await findKeyByHash(db, keyHash);

@@ -10,7 +10,9 @@ import { HttpError } from "./errors";
 export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) {
-    throw new HttpError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`, { limitBytes: maxBytes });
+    throw new HttpError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`, {
+      limitBytes: maxBytes,
+    });
   }
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
@@ -22,7 +24,9 @@ export async function readLimited(request: Request, maxBytes: number): Promise<U
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new HttpError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`, { limitBytes: maxBytes });
+      throw new HttpError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`, {
+        limitBytes: maxBytes,
+      });
     }
     chunks.push(value);
   }
@@ -41,7 +45,11 @@ function describe(issue: z.core.$ZodIssue): string {
 }
 
 /** Reads, parses and validates a JSON body; every failure is a 4xx naming what was wrong. */
-export async function readJson<S extends z.ZodType>(request: Request, maxBytes: number, schema: S): Promise<z.output<S>> {
+export async function readJson<S extends z.ZodType>(
+  request: Request,
+  maxBytes: number,
+  schema: S,
+): Promise<z.output<S>> {
   const type = request.headers.get("content-type");
   if (type !== null && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
     throw new HttpError("unsupported_media_type", `expected content-type application/json, got "${type}"`);
@@ -62,7 +70,10 @@ export async function readJson<S extends z.ZodType>(request: Request, maxBytes: 
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+    const issues = parsed.error.issues.map((issue) => ({
+      path: issue.path.map(String).join("."),
+      message: issue.message,
+    }));
     throw new HttpError("validation_failed", describe(parsed.error.issues[0]!), { issues });
   }
   return parsed.data;

@@ -27,10 +27,16 @@ async function isOperator(request: Request, token: string | undefined): Promise<
 function operatorRoute(handler: Handler): Handler {
   return async (request, env, ctx, state) => {
     const tenant = tenantById(request.params.tenantId ?? "");
-    if (!tenant) throw new HttpError("tenant_unknown", `tenant "${(request.params.tenantId ?? "").slice(0, 64)}" does not exist`);
+    if (!tenant)
+      throw new HttpError("tenant_unknown", `tenant "${(request.params.tenantId ?? "").slice(0, 64)}" does not exist`);
     await enforceRateLimit(env, state, operatorContext(env, state, tenant), { kind: "ip", id: state.clientIp });
     if (!(await isOperator(request, env.OPERATOR_TOKEN))) {
-      throw new HttpError("unauthorized", "operator token required: Authorization: Bearer <OPERATOR_TOKEN>", undefined, { "www-authenticate": "Bearer" });
+      throw new HttpError(
+        "unauthorized",
+        "operator token required: Authorization: Bearer <OPERATOR_TOKEN>",
+        undefined,
+        { "www-authenticate": "Bearer" },
+      );
     }
     state.tenant = tenant;
     return handler(request, env, ctx, state);
@@ -49,7 +55,11 @@ export const listTenantKeys = operatorRoute(async (_request, env, _ctx, state) =
 
 export const revokeTenantKey = operatorRoute(async (request, env, _ctx, state) => {
   const revoked = await revokeKey(env.KEYS_DB, state.tenant!.id, request.params.keyId ?? "");
-  if (!revoked) throw new HttpError("not_found", `tenant "${state.tenant!.id}" has no key "${(request.params.keyId ?? "").slice(0, 64)}"`);
+  if (!revoked)
+    throw new HttpError(
+      "not_found",
+      `tenant "${state.tenant!.id}" has no key "${(request.params.keyId ?? "").slice(0, 64)}"`,
+    );
   forgetKey(revoked.id);
   return revoked;
 });

@@ -23,14 +23,16 @@ const TERMINAL = new Set(["done", "unchanged", "failed"]);
 
 function documentIdOf(params: Record<string, string | undefined>): string {
   const id = params.documentId ?? "";
-  if (!DocumentIdSchema.safeParse(id).success) throw new HttpError("not_found", `document "${id.slice(0, 96)}" does not exist`);
+  if (!DocumentIdSchema.safeParse(id).success)
+    throw new HttpError("not_found", `document "${id.slice(0, 96)}" does not exist`);
   return id;
 }
 
 function optionalField(form: FormData, name: string, max: number): string | undefined {
   const value = form.get(name);
   if (value === null) return undefined;
-  if (typeof value !== "string" || value.length > max) throw new HttpError("validation_failed", `${name}: must be text of at most ${max} characters`);
+  if (typeof value !== "string" || value.length > max)
+    throw new HttpError("validation_failed", `${name}: must be text of at most ${max} characters`);
   return value;
 }
 
@@ -45,13 +47,18 @@ async function multipartInput(request: Request): Promise<IngestInput> {
   // The root @cloudflare/workers-types entry types FormData.get as pre-2021 `string | null`; with our
   // compatibility date workerd returns File for file fields.
   const file = form.get("file") as unknown as File | string | null;
-  if (!(file instanceof File)) throw new HttpError("validation_failed", "file: a file field named \"file\" is required");
+  if (!(file instanceof File)) throw new HttpError("validation_failed", 'file: a file field named "file" is required');
   const input: IngestInput = {
-    file: { name: file.name || "upload", contentType: file.type || "application/octet-stream", bytes: await file.arrayBuffer() },
+    file: {
+      name: file.name || "upload",
+      contentType: file.type || "application/octet-stream",
+      bytes: await file.arrayBuffer(),
+    },
   };
   const id = optionalField(form, "id", 96);
   if (id !== undefined) {
-    if (!DocumentIdSchema.safeParse(id).success) throw new HttpError("validation_failed", "id: must be 1-96 characters of A-Z a-z 0-9 . _ : -");
+    if (!DocumentIdSchema.safeParse(id).success)
+      throw new HttpError("validation_failed", "id: must be 1-96 characters of A-Z a-z 0-9 . _ : -");
     input.id = id;
   }
   const title = optionalField(form, "title", 300);

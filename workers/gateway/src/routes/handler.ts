@@ -20,7 +20,10 @@ export interface TenantRequest {
  * A data route: resolves and authenticates the tenant (needing `scope`, if given), applies the
  * key's rate limit, then runs `handler` with the tenant context every RPC call takes first.
  */
-export function tenantRoute(scope: Scope | undefined, handler: (req: TenantRequest) => Promise<unknown> | unknown): Handler {
+export function tenantRoute(
+  scope: Scope | undefined,
+  handler: (req: TenantRequest) => Promise<unknown> | unknown,
+): Handler {
   return async (request, env, ctx, state) => {
     const authed = await authenticate(request, env, ctx, state, scope);
     const tenant = tenantContext(authed);

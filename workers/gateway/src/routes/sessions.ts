@@ -10,7 +10,8 @@ import { tenantRoute } from "./handler";
 
 function sessionIdOf(params: Record<string, string | undefined>): string {
   const id = params.sessionId ?? "";
-  if (!SessionIdSchema.safeParse(id).success) throw new HttpError("not_found", `session "${id.slice(0, 64)}" does not exist`);
+  if (!SessionIdSchema.safeParse(id).success)
+    throw new HttpError("not_found", `session "${id.slice(0, 64)}" does not exist`);
   return id;
 }
 

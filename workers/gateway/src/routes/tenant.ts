@@ -22,7 +22,11 @@ export const meshStatus = tenantRoute(undefined, async ({ env, tenant }) => {
       const started = performance.now();
       try {
         const result = await service.ping(tenant);
-        return { name, ok: result.ok && result.value.tenantId === tenant.tenantId, ms: Math.round((performance.now() - started) * 100) / 100 };
+        return {
+          name,
+          ok: result.ok && result.value.tenantId === tenant.tenantId,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+        };
       } catch (error) {
         return { name, ok: false, error: (error as Error).message };
       }

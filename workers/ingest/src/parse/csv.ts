@@ -9,7 +9,9 @@ import { TextBuilder, normalizeText, type ParsedDocument } from "./document";
 
 export function parseCsv(source: string, delimiter?: "," | ";" | "\t"): RpcResult<ParsedDocument> {
   const text = normalizeText(source);
-  const rows = readRows(text, delimiter ?? detectDelimiter(text)).filter((row) => row.some((cell) => cell.trim() !== ""));
+  const rows = readRows(text, delimiter ?? detectDelimiter(text)).filter((row) =>
+    row.some((cell) => cell.trim() !== ""),
+  );
   const header = rows[0];
   if (!header) return fail("bad_request", "the CSV file has no rows");
   const names = header.map((name, index) => name.trim() || `column ${index + 1}`);

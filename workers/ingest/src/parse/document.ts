@@ -54,7 +54,11 @@ export class TextBuilder {
   }
 
   build(title: string | null = null): ParsedDocument {
-    return { text: this.#text, sections: this.#sections.map((s) => ({ ...s, headingPath: [...s.headingPath] })), title };
+    return {
+      text: this.#text,
+      sections: this.#sections.map((s) => ({ ...s, headingPath: [...s.headingPath] })),
+      title,
+    };
   }
 }
 

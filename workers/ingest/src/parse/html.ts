@@ -10,12 +10,55 @@ import { TextBuilder, normalizeText, oneLine, type ParsedDocument } from "./docu
 import { decodeEntities } from "./entities";
 
 /** Elements whose content is never visible text. */
-const SKIPPED = new Set(["script", "style", "noscript", "template", "svg", "math", "iframe", "object", "canvas", "textarea", "select"]);
+const SKIPPED = new Set([
+  "script",
+  "style",
+  "noscript",
+  "template",
+  "svg",
+  "math",
+  "iframe",
+  "object",
+  "canvas",
+  "textarea",
+  "select",
+]);
 
 const BLOCKS = new Set([
-  "address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details", "div", "dl", "dt",
-  "fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "html", "li", "main", "nav", "ol",
-  "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
+  "address",
+  "article",
+  "aside",
+  "blockquote",
+  "body",
+  "br",
+  "caption",
+  "dd",
+  "details",
+  "div",
+  "dl",
+  "dt",
+  "fieldset",
+  "figcaption",
+  "figure",
+  "footer",
+  "form",
+  "header",
+  "hr",
+  "html",
+  "li",
+  "main",
+  "nav",
+  "ol",
+  "p",
+  "pre",
+  "section",
+  "summary",
+  "table",
+  "tbody",
+  "tfoot",
+  "thead",
+  "tr",
+  "ul",
 ]);
 
 /** Table cells are separated by " | " within their row. */
@@ -128,5 +171,7 @@ function indexOfClosing(html: string, name: string, from: number): { contentEnd:
   const pattern = new RegExp(`</${name}\\s*>`, "ig");
   pattern.lastIndex = from;
   const match = pattern.exec(html);
-  return match ? { contentEnd: match.index, after: match.index + match[0].length } : { contentEnd: html.length, after: html.length };
+  return match
+    ? { contentEnd: match.index, after: match.index + match[0].length }
+    : { contentEnd: html.length, after: html.length };
 }

@@ -88,7 +88,11 @@ export class VectorMatrix {
   }
 
   /** The k rows most cosine-similar to `query`, best first; `allowedDocs` restricts by document. */
-  nearest(query: readonly number[], k: number, allowedDocs: ReadonlySet<string> | null): { seq: number; score: number }[] {
+  nearest(
+    query: readonly number[],
+    k: number,
+    allowedDocs: ReadonlySet<string> | null,
+  ): { seq: number; score: number }[] {
     const dims = this.dimensions;
     const best = new TopK<number>(k);
     if (query.length !== dims) return [];
@@ -114,7 +118,9 @@ export class VectorMatrix {
     const at = this.#seqs.length;
     if ((at + 1) * dims > this.#data.length) {
       if (!VectorMatrix.fits(at + 1, dims, this.maxBytes)) return false;
-      const grown = new Float32Array(Math.min(Math.max(this.#data.length * 2, dims), Math.floor(this.maxBytes / 4 / dims) * dims));
+      const grown = new Float32Array(
+        Math.min(Math.max(this.#data.length * 2, dims), Math.floor(this.maxBytes / 4 / dims) * dims),
+      );
       grown.set(this.#data);
       this.#data = grown;
     }
