@@ -306,8 +306,9 @@ async function main() {
       await buildWorkers();
     }
     ctx.operatorToken = randomBytes(32).toString("hex");
-    let persistRoot; // undefined → Miniflare's own temp dir on disk
-    if (settings.storage === "tmpfs") tempDirs.push((persistRoot = mkdtempSync("/dev/shm/crispy-bench-")));
+    // undefined → Miniflare's own temp dir on disk
+    const persistRoot = settings.storage === "tmpfs" ? mkdtempSync("/dev/shm/crispy-bench-") : undefined;
+    if (persistRoot) tempDirs.push(persistRoot);
     const mesh = await startMesh({
       port: await freePort(),
       secrets: { OPERATOR_TOKEN: ctx.operatorToken },
@@ -473,7 +474,7 @@ async function main() {
     workerLogs: logs,
   };
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, JSON.stringify(output, null, 2) + "\n");
+  writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);
   log(`\nresults written to ${outFile}`);
   if (!output.valid) log("RUN INVALID: see issues above (numbers are printed but do not measure the intended path).");
   return output.valid ? 0 : 2;

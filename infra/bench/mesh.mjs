@@ -66,9 +66,15 @@ function logSink() {
       logs.lines += lines.length;
       logs.tail.push(...lines);
       if (logs.tail.length > 40) logs.tail.splice(0, logs.tail.length - 40);
-      if (process.env.BENCH_VERBOSE) lines.forEach((l) => process.stderr.write(`  [workerd] ${l}\n`));
+      if (process.env.BENCH_VERBOSE) for (const l of lines) process.stderr.write(`  [workerd] ${l}\n`);
     });
-  return { logs, handleRuntimeStdio: (stdout, stderr) => (take(stdout), take(stderr)) };
+  return {
+    logs,
+    handleRuntimeStdio: (stdout, stderr) => {
+      take(stdout);
+      take(stderr);
+    },
+  };
 }
 
 /** Starts a Miniflare with the given workers (first = entry); `port` is the direct socket. */

@@ -51,7 +51,7 @@ describe("openai-compatible provider", () => {
       const [request] = fetch.requests;
       expect(request?.url).toBe("https://llm.example/v1/chat/completions");
       expect(request?.init.method).toBe("POST");
-      expect((request?.init.headers as Record<string, string>).authorization).toBe("Bearer sk-test");
+      expect((request?.init.headers as Record<string, string> | undefined)?.authorization).toBe("Bearer sk-test");
       expect(request?.body).toEqual({
         model: "gpt-4o-mini",
         messages: ask.messages,

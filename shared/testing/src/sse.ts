@@ -40,8 +40,7 @@ export async function readSse(
     const { done, value } = await reader.read();
     if (done) return frames;
     buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
+    for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
       const frame = parseFrame(buffer.slice(0, end), performance.now());
       buffer = buffer.slice(end + 2);
       frames.push(frame);

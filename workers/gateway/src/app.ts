@@ -3,6 +3,7 @@
  * routing, the single error mapping (every failure, including unexpected exceptions, leaves as
  * the one JSON error shape with the request id), response headers, and one access-log line.
  */
+import type { TenantConfig } from "@crispy/contracts";
 import { log, requestIdFrom, traceFrom } from "@crispy/observability";
 import { namedTenant } from "./auth/authenticate";
 import { applyCors, isOriginAllowed, preflightResponse } from "./http/cors";
@@ -20,7 +21,7 @@ function isPreflight(request: Request): boolean {
 }
 
 function preflight(request: Request, state: RequestState): Response {
-  let tenant;
+  let tenant: TenantConfig | undefined;
   try {
     tenant = namedTenant(request);
   } catch {

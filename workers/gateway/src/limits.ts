@@ -2,7 +2,7 @@
  * Request-rate limiting through the ratelimit worker. Fails closed: when the limiter cannot be
  * reached the request is refused (503), never waved through.
  */
-import type { RateLimitSubject, TenantConfig, TenantContext } from "@crispy/contracts";
+import type { RateLimitDecision, RateLimitSubject, TenantConfig, TenantContext } from "@crispy/contracts";
 import { traceparentOf } from "@crispy/observability";
 import { HttpError, unwrap } from "./http/errors";
 import type { RequestState } from "./state";
@@ -14,7 +14,7 @@ export async function enforceRateLimit(
   tenant: TenantContext,
   subject: RateLimitSubject,
 ): Promise<void> {
-  let decision;
+  let decision: RateLimitDecision;
   try {
     decision = unwrap(await env.RATELIMIT.limit(tenant, subject));
   } catch (error) {

@@ -10,7 +10,7 @@ export function makePdf(pages: string[][], title?: string): Uint8Array {
   objects.push(`<< /Type /Pages /Kids [${pageRefs}] /Count ${pages.length} >>`);
   objects.push(`<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>`);
   pages.forEach((lines, i) => {
-    const body = lines.map((line) => `(${escape(line)}) Tj 0 -16 Td`).join(" ");
+    const body = lines.map((line) => `(${escapePdf(line)}) Tj 0 -16 Td`).join(" ");
     const stream = `BT /F1 12 Tf 72 720 Td ${body} ET`;
     objects.push(
       `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`,
@@ -18,7 +18,7 @@ export function makePdf(pages: string[][], title?: string): Uint8Array {
     objects.push(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
   });
   const infoRef = title === undefined ? "" : ` /Info ${objects.length + 1} 0 R`;
-  if (title !== undefined) objects.push(`<< /Title (${escape(title)}) >>`);
+  if (title !== undefined) objects.push(`<< /Title (${escapePdf(title)}) >>`);
   let pdf = "%PDF-1.4\n";
   const offsets: number[] = [];
   objects.forEach((object, i) => {
@@ -32,7 +32,7 @@ export function makePdf(pages: string[][], title?: string): Uint8Array {
   return new TextEncoder().encode(pdf);
 }
 
-function escape(text: string): string {
+function escapePdf(text: string): string {
   if (/[^\x20-\x7e]/.test(text)) throw new Error("makePdf writes ASCII text only");
   return text.replace(/[\\()]/g, (char) => `\\${char}`);
 }

@@ -38,7 +38,7 @@ describe("VectorMatrix", () => {
     const got = matrix.nearest(query!, 10, null);
     const want = bruteForce(rows, query!, 10);
     expect(got.map((h) => h.seq)).toEqual(want.map((h) => h.seq));
-    got.forEach((hit, i) => expect(hit.score).toBeCloseTo(want[i]!.score, 5));
+    for (const [i, hit] of got.entries()) expect(hit.score).toBeCloseTo(want[i]!.score, 5);
   });
 
   it("restricts to the allowed documents", () => {

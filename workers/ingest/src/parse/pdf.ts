@@ -29,7 +29,7 @@ export async function parsePdf(bytes: Uint8Array): Promise<RpcResult<ParsedDocum
     return fail("bad_request", `the PDF could not be read: ${reason}`);
   }
   const builder = new TextBuilder();
-  pages.forEach((page, index) => builder.block(normalizeText(page), [], index + 1));
+  for (const [index, page] of pages.entries()) builder.block(normalizeText(page), [], index + 1);
   const document = builder.build(title);
   if (document.sections.length === 0) {
     return fail("bad_request", "the PDF has no extractable text (a scanned PDF needs OCR first)");
