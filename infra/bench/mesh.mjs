@@ -21,11 +21,12 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare, Log, LogLevel } from "miniflare";
+import { meshWorkers } from "../mesh/manifest.mjs";
 import { builtWorkerOptions, ensureBuilt } from "../mesh/worker-options.mjs";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-/** Mesh workers; the first is the entry (the only public worker). */
-export const MESH_WORKERS = ["gateway", "ratelimit", "chat", "rag", "ingest", "tools"];
+/** Mesh workers (infra/mesh/workers.json); the first is the entry (the only public worker). */
+export const MESH_WORKERS = meshWorkers.map((worker) => worker.name);
 const HOST = "127.0.0.1";
 
 const configPathOf = (name) => join(REPO_ROOT, "workers", name, "wrangler.jsonc");

@@ -2,7 +2,8 @@
  * `pnpm dev` — the whole mesh on this machine, on embedded defaults:
  *   1. regenerates the tenant index, creates a local operator token (gitignored .dev/),
  *   2. applies the gateway's D1 migrations to the local state in .dev/state,
- *   3. starts every worker in one `wrangler dev` (gateway first; the only one with a port),
+ *   3. starts every worker of infra/mesh/workers.json in one `wrangler dev` (gateway first; the only
+ *      one with a port),
  *   4. once /health answers, makes sure each demo tenant has a working dev key, prints them and
  *      writes them to .dev/keys.json as { "acme": "<key>", "globex": "<key>" }.
  * PORT (default 8787) and INSPECTOR_PORT (default 9229) override the ports; 127.0.0.1 only.
@@ -12,8 +13,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { devDir, operatorCall, operatorTokenPath, repoRoot, type OperatorTarget } from "../lib/operator-client";
+import { meshWorkers } from "../mesh/manifest.mjs";
 
-const WORKERS = ["gateway", "ratelimit", "chat", "rag", "ingest", "tools"];
 const DEMO_TENANTS = ["acme", "globex"];
 const DEV_SCOPES = ["chat", "search", "ingest", "tools", "admin"];
 const port = Number(process.env.PORT ?? 8787);
@@ -78,7 +79,8 @@ async function main(): Promise<void> {
     join(repoRoot, "workers/gateway"),
   );
 
-  const configs = WORKERS.flatMap((worker) => ["-c", join(repoRoot, "workers", worker, "wrangler.jsonc")]);
+  // Every worker of the manifest, the public one (the gateway) first: only it gets the port.
+  const configs = meshWorkers.flatMap((worker) => ["-c", worker.configPath]);
   const child = spawn(
     wranglerBin,
     [

@@ -1,15 +1,15 @@
-// Miniflare options for running built workers of this repo on plain workerd: the gateway's
-// multi-worker tests use them for the auxiliary (internal) workers, and `pnpm bench` for the
-// whole mesh. Bindings come from each worker's wrangler.jsonc (through wrangler's own
-// translation), code from its `wrangler deploy --dry-run --outdir dist` bundle.
+// Miniflare options for running built workers of this repo on plain workerd: the tests use them
+// for auxiliary (callee) workers, and `pnpm bench` for the whole mesh. Which workers exist comes
+// from the manifest (workers.json); bindings from each worker's wrangler.jsonc (through
+// wrangler's own translation), code from its `wrangler deploy --dry-run --outdir dist` bundle.
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { internalWorkers, repoRoot, workerNamed } from "./manifest.mjs";
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const INTERNAL_WORKERS = ["ratelimit", "chat", "rag", "ingest", "tools"];
+export { repoRoot };
+export const INTERNAL_WORKERS = internalWorkers.map((worker) => worker.name);
 
 function newestMtime(dir) {
   let newest = 0;
@@ -20,27 +20,58 @@ function newestMtime(dir) {
   return newest;
 }
 
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Runs `build` holding a per-worker lock (a directory, created atomically), so test processes
+ * that turbo runs side by side never write one worker's dist/ at the same time. A lock older
+ * than two minutes is a crashed holder's and is taken over.
+ */
+function withBuildLock(dir, build) {
+  const lock = join(dir, "dist.lock");
+  for (const started = Date.now(); ; sleep(100)) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000)
+        rmSync(lock, { recursive: true, force: true });
+      if (Date.now() - started > 300_000) throw new Error(`waited 5 min for ${lock}; remove it if no build is running`);
+    }
+  }
+  try {
+    build();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Builds a worker's bundle unless dist/ is newer than its sources and the shared code. */
 export function ensureBuilt(name) {
-  const dir = join(repoRoot, "workers", name);
+  const { dir, configPath } = workerNamed(name);
   const bundle = join(dir, "dist", "index.js");
-  const sources = Math.max(
-    newestMtime(join(dir, "src")),
-    statSync(join(dir, "wrangler.jsonc")).mtimeMs,
-    newestMtime(join(repoRoot, "shared")),
-    statSync(join(repoRoot, "tenants", "index.generated.ts")).mtimeMs,
-  );
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < sources) {
-    execFileSync("pnpm", ["--silent", "build"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
-  }
+  const current = () =>
+    existsSync(bundle) &&
+    statSync(bundle).mtimeMs >=
+      Math.max(
+        newestMtime(join(dir, "src")),
+        statSync(configPath).mtimeMs,
+        newestMtime(join(repoRoot, "shared")),
+        statSync(join(repoRoot, "tenants", "index.generated.ts")).mtimeMs,
+      );
+  if (current()) return bundle;
+  withBuildLock(dir, () => {
+    if (!current()) execFileSync("pnpm", ["--silent", "build"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  });
   return bundle;
 }
 
 /** Miniflare WorkerOptions for one built worker, named as in its wrangler.jsonc. */
 export function builtWorkerOptions(name, { bindings = {} } = {}) {
-  const dir = join(repoRoot, "workers", name);
+  const { configPath } = workerNamed(name);
   const bundle = ensureBuilt(name);
-  const configPath = join(dir, "wrangler.jsonc");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
   return {
     ...workerOptions,
@@ -50,4 +81,9 @@ export function builtWorkerOptions(name, { bindings = {} } = {}) {
     modulesRoot: dirname(bundle),
     scriptPath: bundle,
   };
+}
+
+/** Options for every callee `name` binds (from the manifest), e.g. for a worker's own tests. */
+export function calleeWorkerOptions(name, overrides = {}) {
+  return workerNamed(name).callees.map((callee) => builtWorkerOptions(callee, overrides[callee] ?? {}));
 }

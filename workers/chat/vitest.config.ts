@@ -1,7 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-// @ts-expect-error -- plain ESM helper shared with `pnpm bench`, no type declarations
-import { builtWorkerOptions } from "../../infra/mesh/worker-options.mjs";
+import { calleeWorkerOptions } from "../../infra/mesh/worker-options.mjs";
 
 /**
  * Two projects over the same worker: "chat" runs the local model with no per-token delay (fast),
@@ -17,7 +16,7 @@ function project(name: string, include: string[], exclude: string[], bindings: R
       cloudflareTest({
         wrangler: { configPath: "./wrangler.jsonc" },
         remoteBindings: false,
-        miniflare: { bindings, workers: [builtWorkerOptions("ratelimit"), builtWorkerOptions("rag")] },
+        miniflare: { bindings, workers: calleeWorkerOptions("chat") },
       }),
     ],
     test: { name, include, exclude, testTimeout: 30_000, hookTimeout: 30_000 },

@@ -1,7 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-// @ts-expect-error -- plain ESM helper shared with `pnpm bench`, no type declarations
-import { builtWorkerOptions, INTERNAL_WORKERS } from "../../infra/mesh/worker-options.mjs";
+import { calleeWorkerOptions } from "../../infra/mesh/worker-options.mjs";
 
 export const OPERATOR_TOKEN = "test-operator-token";
 
@@ -16,9 +15,7 @@ export default defineConfig(async () => {
           bindings: { OPERATOR_TOKEN, TEST_MIGRATIONS: migrations, KEY_CACHE_TTL_MS: "10000" },
           // The internal workers run beside the gateway exactly as built for deploy; the local
           // model emits a token every 50 ms so streaming tests can see tokens arrive unbuffered.
-          workers: (INTERNAL_WORKERS as string[]).map((name) =>
-            builtWorkerOptions(name, name === "chat" ? { bindings: { LOCAL_TOKEN_DELAY_MS: "50" } } : {}),
-          ),
+          workers: calleeWorkerOptions("gateway", { chat: { bindings: { LOCAL_TOKEN_DELAY_MS: "50" } } }),
         },
       }),
     ],

@@ -1,7 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-// @ts-expect-error -- plain ESM helper shared with `pnpm bench`, no type declarations
-import { builtWorkerOptions } from "../../infra/mesh/worker-options.mjs";
+import { calleeWorkerOptions } from "../../infra/mesh/worker-options.mjs";
 
 /**
  * The ingest worker with crispy-rag beside it as built for deploy (documents are really indexed,
@@ -15,7 +14,7 @@ export default defineConfig({
       remoteBindings: false,
       miniflare: {
         bindings: { INGEST_RETRY_BASE_MS: "20" },
-        workers: [builtWorkerOptions("rag")],
+        workers: calleeWorkerOptions("ingest"),
       },
     }),
   ],

@@ -17,11 +17,12 @@ export type {
   EmbedResult,
   Usage,
 } from "./types";
+export { callMeta } from "./call-meta";
 export { createAi } from "./resilient";
 export type { ResilienceOptions, ResilientAi, ResilientChatRequest, ResilientStreamEvent } from "./resilient";
 export { chooseModels } from "./choose-models";
 export type { ModelPolicy } from "./choose-models";
-export { providerFromEnv } from "./provider-from-env";
+export { AiEnvSchema, providerFromEnv } from "./provider-from-env";
 export type { AiEnv } from "./provider-from-env";
 export { createWorkersAiProvider } from "./providers/workers-ai";
 export type { AiBinding, WorkersAiProviderOptions } from "./providers/workers-ai";

@@ -1,13 +1,16 @@
 /**
- * Picks the provider from a worker's env. `AI_PROVIDER` unset or "local" → the offline local
- * provider (`LOCAL_TOKEN_DELAY_MS` sets its per-token delay, default 0); "workers-ai" → the `AI`
- * binding through AI Gateway; "openai-compatible" → `OPENAI_BASE_URL` (+ `OPENAI_API_KEY` when the
- * endpoint needs one). Unknown names and missing configuration throw at once with what to set:
- * that is a deployment bug, not a runtime condition.
+ * Picks the provider from a worker's env, parsed once like every other configuration
+ * (`@crispy/worker-kit/config`): `AI_PROVIDER` unset or "local" → the offline local provider
+ * (`LOCAL_TOKEN_DELAY_MS` sets its per-token delay, default 0); "workers-ai" → the `AI` binding
+ * through AI Gateway; "openai-compatible" → `OPENAI_BASE_URL` (+ `OPENAI_API_KEY` when the
+ * endpoint needs one). An unknown name, a bad value or missing configuration throws a
+ * ConfigError saying what to set: that is a deployment bug, not a runtime condition.
  */
+import { ConfigError, envEnum, envInt, envOptionalString, envOptionalUrl, parseEnv } from "@crispy/worker-kit/config";
+import * as z from "zod/mini";
 import { createLocalProvider } from "./providers/local";
 import { createOpenAiCompatibleProvider } from "./providers/openai-compatible";
-import { createWorkersAiProvider, type AiBinding } from "./providers/workers-ai";
+import { type AiBinding, createWorkersAiProvider } from "./providers/workers-ai";
 import type { AiProvider } from "./types";
 
 export interface AiEnv {
@@ -18,38 +21,36 @@ export interface AiEnv {
   LOCAL_TOKEN_DELAY_MS?: string;
 }
 
-export function providerFromEnv(env: AiEnv): AiProvider {
-  const name = env.AI_PROVIDER?.trim() || "local";
-  switch (name) {
+/** The AI layer's env vars; a worker's own config schema may extend it. */
+export const AiEnvSchema = z.object({
+  AI_PROVIDER: envEnum(["local", "workers-ai", "openai-compatible"], "local"),
+  OPENAI_BASE_URL: envOptionalUrl("https://api.openai.com/v1"),
+  OPENAI_API_KEY: envOptionalString(),
+  LOCAL_TOKEN_DELAY_MS: envInt({ max: 60_000, fallback: 0 }),
+});
+
+/** The provider `env` configures; `worker` names the worker in configuration errors. */
+export function providerFromEnv(env: AiEnv, worker = "ai"): AiProvider {
+  const config = parseEnv(worker, AiEnvSchema, env);
+  switch (config.AI_PROVIDER) {
     case "local":
-      return createLocalProvider({ tokenDelayMs: tokenDelay(env.LOCAL_TOKEN_DELAY_MS) });
+      return createLocalProvider({ tokenDelayMs: config.LOCAL_TOKEN_DELAY_MS });
     case "workers-ai":
       if (!env.AI) {
-        throw new Error(
-          'AI_PROVIDER is "workers-ai" but the AI binding is missing: add "ai": { "binding": "AI" } to wrangler.jsonc',
+        throw new ConfigError(
+          `crispy-${worker} configuration: AI_PROVIDER is "workers-ai" but the AI binding is missing: add "ai": { "binding": "AI" } to wrangler.jsonc`,
         );
       }
       return createWorkersAiProvider({ binding: env.AI });
     case "openai-compatible":
-      if (!env.OPENAI_BASE_URL) {
-        throw new Error(
-          'AI_PROVIDER is "openai-compatible" but OPENAI_BASE_URL is not set (e.g. https://api.openai.com/v1)',
+      if (!config.OPENAI_BASE_URL) {
+        throw new ConfigError(
+          `crispy-${worker} configuration: AI_PROVIDER is "openai-compatible" but OPENAI_BASE_URL is not set (e.g. https://api.openai.com/v1)`,
         );
       }
       return createOpenAiCompatibleProvider({
-        baseUrl: env.OPENAI_BASE_URL,
-        ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
+        baseUrl: config.OPENAI_BASE_URL,
+        ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
       });
-    default:
-      throw new Error(`unknown AI_PROVIDER "${name}"; expected "local", "workers-ai" or "openai-compatible"`);
   }
-}
-
-function tokenDelay(value: string | undefined): number {
-  if (value === undefined || value.trim() === "") return 0;
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 0) {
-    throw new Error(`LOCAL_TOKEN_DELAY_MS must be a whole number of milliseconds ≥ 0, not "${value}"`);
-  }
-  return ms;
 }

@@ -6,6 +6,9 @@
  */
 import { createParser } from "eventsource-parser";
 import { abortedError } from "./abort";
+import { fromThrown, streamError } from "./errors";
+import { finishReasonOf, parseObject, usageOf } from "./json";
+import { AiError, type ChatStreamEvent, type Usage } from "./types";
 
 export async function* sseData(
   body: ReadableStream<Uint8Array>,
@@ -40,4 +43,58 @@ export async function* sseData(
     if (!drained) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
+}
+
+/** How a provider reads its own chunks: the text piece of one chunk, and the finish reason at the end. */
+export interface ChunkDialect {
+  /** The model named in error messages. */
+  model: string;
+  /** The text piece one parsed chunk carries, if any. */
+  pieceOf(chunk: Record<string, unknown>): string | undefined;
+  /** The usage when the upstream reported none (estimated from the prompt and the text). */
+  estimate(text: string): Usage;
+  /** The finish reason to report, from the upstream's own reason (if it sent one) and the usage. */
+  finish(reason: string | undefined, usage: Usage): "stop" | "length";
+}
+
+/**
+ * The OpenAI-style chat stream both remote providers speak (`data: {…}` chunks, an optional
+ * usage chunk, `data: [DONE]`), read as `ChatStreamEvent`s: a `token` per non-empty piece, then
+ * `usage` (the upstream's, else estimated) and `done`. A `data: {"error": …}` chunk is a
+ * transient failure; a stream that ends with neither `[DONE]` nor a finish reason was cut off.
+ */
+export async function* chatStreamEvents(
+  body: ReadableStream<Uint8Array>,
+  dialect: ChunkDialect,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<ChatStreamEvent> {
+  let text = "";
+  let usage: Usage | undefined;
+  let reason: string | undefined;
+  let sawDone = false;
+  try {
+    for await (const data of sseData(body, signal)) {
+      if (data === "[DONE]") {
+        sawDone = true;
+        break;
+      }
+      const chunk = parseObject(data);
+      if (chunk.error !== undefined && chunk.error !== null) throw streamError(dialect.model, chunk.error);
+      const piece = dialect.pieceOf(chunk);
+      if (piece) {
+        text += piece;
+        yield { type: "token", text: piece };
+      }
+      usage = usageOf(chunk) ?? usage;
+      reason = finishReasonOf(chunk) ?? reason;
+    }
+  } catch (error) {
+    throw fromThrown(error, signal);
+  }
+  if (!sawDone && reason === undefined) {
+    throw new AiError("ai_unavailable", `${dialect.model} stream ended before [DONE]`, undefined, true);
+  }
+  const finalUsage = usage ?? dialect.estimate(text);
+  yield { type: "usage", usage: finalUsage };
+  yield { type: "done", finishReason: dialect.finish(reason, finalUsage) };
 }

@@ -29,10 +29,20 @@ describe("providerFromEnv", () => {
   });
 
   it.each([
-    [{ AI_PROVIDER: "anthropic" }, /unknown AI_PROVIDER "anthropic"/],
+    [
+      { AI_PROVIDER: "anthropic" },
+      /AI_PROVIDER must be one of "local", "workers-ai", "openai-compatible" \(got "anthropic"\)/,
+    ],
     [{ AI_PROVIDER: "workers-ai" }, /AI binding is missing/],
     [{ AI_PROVIDER: "openai-compatible", OPENAI_API_KEY: "sk" }, /OPENAI_BASE_URL is not set/],
-    [{ LOCAL_TOKEN_DELAY_MS: "fast" }, /LOCAL_TOKEN_DELAY_MS must be a whole number/],
+    [
+      { LOCAL_TOKEN_DELAY_MS: "fast" },
+      /crispy-ai configuration: LOCAL_TOKEN_DELAY_MS must be a whole number \(got "fast"\)/,
+    ],
+    [
+      { AI_PROVIDER: "openai-compatible", OPENAI_BASE_URL: "localhost:11434" },
+      /OPENAI_BASE_URL must be an http\(s\) URL/,
+    ],
   ])("refuses %j with a clear message", (env, message) => {
     expect(() => providerFromEnv(env)).toThrow(message);
   });

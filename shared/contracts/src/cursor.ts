@@ -24,3 +24,21 @@ export function decodeCursor(kind: CursorKind, cursor: string): number | null {
   if (!match || match[1] !== kind) return null;
   return Number(match[2]);
 }
+
+/** What a list RPC takes: an optional cursor and a page size. */
+export interface PageRequest {
+  cursor?: string;
+  limit: number;
+}
+
+/**
+ * The page asked for as a list method should read it: the limit a whole number within
+ * 1..`maxSize` (`defaultSize` when missing or not a number), the cursor only when it is a string.
+ * The gateway validated both; this keeps a sibling caller's mistake from becoming a query.
+ */
+export function pageOf(page: unknown, sizes: { defaultSize: number; maxSize: number }): PageRequest {
+  const given = typeof page === "object" && page !== null ? (page as Partial<PageRequest>) : {};
+  const limit = Number.isInteger(given.limit) ? given.limit! : sizes.defaultSize;
+  const clamped = Math.min(Math.max(limit, 1), sizes.maxSize);
+  return typeof given.cursor === "string" ? { cursor: given.cursor, limit: clamped } : { limit: clamped };
+}

@@ -11,7 +11,8 @@
  * - A model outside the tenant's allow-list is "forbidden"; budget refusals are "budget_exceeded";
  *   both are returned before any streaming starts.
  */
-import { estimateTokens } from "@crispy/ai";
+import { callMeta, estimateTokens } from "@crispy/ai";
+import { stubFor } from "@crispy/worker-kit";
 import {
   fail,
   ok,
@@ -21,14 +22,14 @@ import {
   type StreamFormat,
   type TenantContext,
 } from "@crispy/contracts";
-import { aiFromEnv, callMeta, modelsFor } from "./ai";
+import { aiFromEnv, modelsFor } from "./ai";
+import { configOf } from "./config";
 import { TokenReservation } from "./budget";
 import { fitContext } from "./context-window";
 import { newTurnId } from "./ids";
 import type { NewMessage } from "./messages";
-import { directoryStub, sessionStub } from "./names";
 import { completionOf, type OpenAiChatCompletion } from "./openai";
-import { NO_OBSERVER, SseStream, heartbeatMsOf } from "./sse";
+import { NO_OBSERVER, SseStream } from "./sse";
 import { MAX_COMPLETION_TOKENS, runTurn, type ModelReply, type TurnCall, type TurnFailure } from "./turn";
 
 export async function startCompletion(
@@ -41,7 +42,7 @@ export async function startCompletion(
   const models = modelsFor(tenant, body.model);
   if (!models.ok) return models;
   const sessionId = body.session_id ?? null;
-  if (sessionId !== null && !(await directoryStub(env, tenant.tenantId).get(sessionId))) {
+  if (sessionId !== null && !(await stubFor(env.SESSION_DIRECTORY, tenant.tenantId).get(sessionId))) {
     return fail("not_found", `session "${sessionId}" does not exist`);
   }
 
@@ -58,13 +59,13 @@ export async function startCompletion(
     ai: aiFromEnv(env),
     models: models.value,
     maxTokens,
-    meta: callMeta(tenant, turnId, sessionId),
+    meta: callMeta(tenant, sessionId ? { turnId, sessionId } : { turnId }),
     signal: controller.signal,
     reservation: reservation.value,
   };
   const commit = async (reply: ModelReply): Promise<TurnFailure | null> => {
     if (sessionId === null) return null;
-    const recorded = await sessionStub(env, tenant.tenantId, sessionId).record(
+    const recorded = await stubFor(env.CHAT_SESSION, tenant.tenantId, sessionId).record(
       tenant,
       sessionId,
       turnId,
@@ -80,7 +81,7 @@ export async function startCompletion(
   }
 
   const sse = new SseStream(format, {
-    heartbeatMs: heartbeatMsOf(env),
+    heartbeatMs: configOf(env).HEARTBEAT_MS,
     onCancel: () => controller.abort(),
     openai: { id, created, includeUsage: body.stream_options?.include_usage === true },
   });

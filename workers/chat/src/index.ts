@@ -12,12 +12,114 @@
  *   `error` event in the stream instead.
  * - Cancelling a returned `body` aborts the model call; the turn commits nothing and settles.
  *
+ * The entrypoint is thin: it resolves which session a call is about through the tenant's
+ * SessionDirectory (a session id the directory does not hold is "not_found" before any
+ * ChatSession is touched), then hands the work to that ChatSession (turns, history, reset,
+ * delete) or to completions.ts (stateless calls).
+ *
  * Offline by default: AI_PROVIDER "local" needs no account or network, for `pnpm dev` and tests.
  * Production deploys with `wrangler deploy --env production`, whose `env.production` block in
  * wrangler.jsonc adds the Workers AI binding (`"ai": { "binding": "AI" }`) and sets AI_PROVIDER
  * "workers-ai". The binding is kept out of the default env on purpose: declared there, it makes
  * `wrangler dev` open a remote proxy session, which fails without a Cloudflare login.
  */
-export { ChatService as default } from "./service";
-export { ChatSession } from "./session";
-export { SessionDirectory } from "./directory";
+import {
+  CHAT_LIMITS,
+  fail,
+  ok,
+  type ChatTurnInput,
+  type ChatTurnReply,
+  type MessageRecord,
+  type OpenAiChatBody,
+  type Page,
+  type PageRequest,
+  pageOf,
+  type RpcError,
+  type RpcResult,
+  type SessionSummary,
+  type StartedStream,
+  type StreamFormat,
+  type TenantContext,
+} from "@crispy/contracts";
+import { InternalEntrypoint, stubFor } from "@crispy/worker-kit";
+import { startCompletion } from "./completions";
+import { newSessionId } from "./ids";
+import { SessionDirectory } from "./directory";
+import { ChatSession, type SessionTarget } from "./session";
+import type { OpenAiChatCompletion } from "./openai";
+
+function notFound(sessionId: string): { ok: false; error: RpcError } {
+  return fail("not_found", `session "${sessionId.slice(0, 64)}" does not exist`);
+}
+
+const PAGE_SIZES = { defaultSize: CHAT_LIMITS.defaultPageSize, maxSize: CHAT_LIMITS.maxPageSize };
+
+export { ChatSession, SessionDirectory };
+
+export default class ChatService extends InternalEntrypoint<ChatEnv> {
+  protected readonly worker = "chat";
+
+  /** Starts a turn (a new session when `input.sessionId` is absent); its answer streams as SSE. */
+  async stream(tenant: TenantContext, input: ChatTurnInput, format: StreamFormat): Promise<RpcResult<StartedStream>> {
+    const target = await this.#target(tenant, input.sessionId);
+    if (!target.ok) return target;
+    const session = stubFor(this.env.CHAT_SESSION, tenant.tenantId, target.value.sessionId);
+    return (await session.stream(tenant, target.value, input, format)) as RpcResult<StartedStream>;
+  }
+
+  /** Runs a turn to the end (a new session when `input.sessionId` is absent); no streaming. */
+  async complete(tenant: TenantContext, input: ChatTurnInput): Promise<RpcResult<ChatTurnReply>> {
+    const target = await this.#target(tenant, input.sessionId);
+    if (!target.ok) return target;
+    const session = stubFor(this.env.CHAT_SESSION, tenant.tenantId, target.value.sessionId);
+    return session.complete(tenant, target.value, input);
+  }
+
+  /** OpenAI-style chat completion over the client's messages; SSE when `body.stream`, else JSON. */
+  async completions(
+    tenant: TenantContext,
+    body: OpenAiChatBody,
+    format: StreamFormat = "openai",
+  ): Promise<RpcResult<StartedStream | OpenAiChatCompletion>> {
+    return startCompletion(this.env, this.ctx, tenant, body, format);
+  }
+
+  /** One page of the tenant's sessions, most recently updated first. */
+  async listSessions(tenant: TenantContext, page: PageRequest): Promise<RpcResult<Page<SessionSummary>>> {
+    return stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).list(pageOf(page, PAGE_SIZES));
+  }
+
+  /** One page of a session's messages, oldest first. */
+  async history(tenant: TenantContext, sessionId: string, page: PageRequest): Promise<RpcResult<Page<MessageRecord>>> {
+    if (!(await this.#exists(tenant, sessionId))) return notFound(sessionId);
+    return stubFor(this.env.CHAT_SESSION, tenant.tenantId, sessionId).history(pageOf(page, PAGE_SIZES));
+  }
+
+  /** Deletes a session and all its messages. */
+  async deleteSession(tenant: TenantContext, sessionId: string): Promise<RpcResult<{ id: string; deleted: true }>> {
+    if (typeof sessionId !== "string") return notFound(String(sessionId));
+    if (!(await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).remove(sessionId))) return notFound(sessionId);
+    await stubFor(this.env.CHAT_SESSION, tenant.tenantId, sessionId).destroy();
+    return ok({ id: sessionId, deleted: true });
+  }
+
+  /** Deletes a session's messages but keeps the session; returns its summary after the reset. */
+  async resetSession(tenant: TenantContext, sessionId: string): Promise<RpcResult<SessionSummary>> {
+    if (!(await this.#exists(tenant, sessionId))) return notFound(sessionId);
+    await stubFor(this.env.CHAT_SESSION, tenant.tenantId, sessionId).reset(tenant, sessionId);
+    const summary = await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).get(sessionId);
+    return summary ? ok(summary) : notFound(sessionId);
+  }
+
+  /** The session a turn goes to: a fresh id when none is given, else one the tenant holds. */
+  async #target(tenant: TenantContext, sessionId: string | undefined): Promise<RpcResult<SessionTarget>> {
+    if (sessionId === undefined) return ok({ sessionId: newSessionId(), isNew: true });
+    if (!(await this.#exists(tenant, sessionId))) return notFound(sessionId);
+    return ok({ sessionId, isNew: false });
+  }
+
+  async #exists(tenant: TenantContext, sessionId: string): Promise<boolean> {
+    if (typeof sessionId !== "string") return false;
+    return (await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).get(sessionId)) !== null;
+  }
+}

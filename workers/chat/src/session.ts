@@ -19,7 +19,8 @@
  *   in the directory; if a commit finds it gone (deleted mid-turn), the object wipes itself.
  */
 import { DurableObject } from "cloudflare:workers";
-import { estimateTokens, type ResilientAi } from "@crispy/ai";
+import { callMeta, estimateTokens, type ResilientAi } from "@crispy/ai";
+import { stubFor } from "@crispy/worker-kit";
 import {
   decodeCursor,
   encodeCursor,
@@ -36,7 +37,8 @@ import {
   type TenantContext,
 } from "@crispy/contracts";
 import { log } from "@crispy/observability";
-import { aiFromEnv, callMeta, modelsFor } from "./ai";
+import { aiFromEnv, modelsFor } from "./ai";
+import { configOf } from "./config";
 import { TokenReservation } from "./budget";
 import {
   CONTEXT_TOKEN_BUDGET,
@@ -48,9 +50,8 @@ import {
 import { newTurnId } from "./ids";
 import { MessageStore, type NewMessage } from "./messages";
 import { Mutex } from "./mutex";
-import { directoryStub } from "./names";
 import { NOTHING_RETRIEVED, retrieveFor, wantsRag } from "./retrieval";
-import { NO_OBSERVER, SseStream, heartbeatMsOf, type TurnObserver, type TurnSummary } from "./sse";
+import { NO_OBSERVER, SseStream, type TurnObserver, type TurnSummary } from "./sse";
 import { MAX_COMPLETION_TOKENS, runTurn, type ModelReply, type TurnFailure, type TurnOutcome } from "./turn";
 
 const DAY_MS = 86_400_000;
@@ -85,7 +86,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
     super(ctx, env);
     this.#store = new MessageStore(ctx.storage);
     this.#ai = aiFromEnv(env);
-    this.#heartbeatMs = heartbeatMsOf(env);
+    this.#heartbeatMs = configOf(env).HEARTBEAT_MS;
   }
 
   /** Starts a turn whose answer streams as SSE bytes in `format`. */
@@ -176,7 +177,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
     this.#abortTurns({ code: "conflict", message: `session "${sessionId}" was reset during the turn` });
     this.#store.clear();
     await this.#keepAlive(tenant, sessionId);
-    await directoryStub(this.env, tenant.tenantId).touch(sessionId, { messageCount: 0, clearTitle: true });
+    await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).touch(sessionId, { messageCount: 0, clearTitle: true });
   }
 
   /** Deletes the whole session's storage (aborting turns in flight); the caller unlisted it. */
@@ -205,7 +206,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
     if (!reservation.ok) return reservation;
     try {
       if (target.isNew) {
-        await directoryStub(this.env, tenant.tenantId).create(target.sessionId, input.message);
+        await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).create(target.sessionId, input.message);
       }
       await this.#keepAlive(tenant, target.sessionId);
     } catch (error) {
@@ -242,7 +243,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
             ai: this.#ai,
             models: turn.models,
             maxTokens: MAX_COMPLETION_TOKENS,
-            meta: callMeta(tenant, turnId, sessionId),
+            meta: callMeta(tenant, sessionId ? { turnId, sessionId } : { turnId }),
             signal: turn.controller.signal,
             reservation: turn.reservation,
             context: retrieved.context,
@@ -287,7 +288,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
     this.#store.commitTurn(turnId, messages, maxMessages, { tenantId: tenant.tenantId, sessionId, expiresAt });
     await this.ctx.storage.setAlarm(expiresAt);
     const title = messages.find((m) => m.role === "user")?.content;
-    const listed = await directoryStub(this.env, tenant.tenantId).touch(sessionId, {
+    const listed = await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).touch(sessionId, {
       messageCount: this.#store.count(),
       ...(title ? { title } : {}),
     });
@@ -309,7 +310,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
 
   /** Unlists the session, then deletes its storage. */
   async #forget(tenantId: string, sessionId: string): Promise<void> {
-    await directoryStub(this.env, tenantId).remove(sessionId);
+    await stubFor(this.env.SESSION_DIRECTORY, tenantId).remove(sessionId);
     await this.#wipe();
   }
 

@@ -7,15 +7,13 @@
  *   token, a final chunk with `finish_reason`), an optional usage chunk (`choices: []`), then
  *   `data: [DONE]`; a failure is `data: {"error": {message, type, code}}` and no [DONE].
  *
- * Invariants:
- * - Every frame is written at once (no buffering), so tokens reach the reader as they arrive.
- * - `: keep-alive` comments are sent whenever HEARTBEAT_MS passes without a write (while queued
- *   behind another turn, or waiting for a first token), so idle proxies keep the stream open.
- * - After `done`, `error` or the reader's cancel, nothing more is written and the heartbeat
- *   stops; a cancel is reported once to `onCancel` (which aborts the model call). It is noticed
- *   at the next write: the next token, or within HEARTBEAT_MS while idle (see the constructor).
+ * The bytes go through the kit's SseWriter: every frame is written at once (no buffering),
+ * `: keep-alive` comments go out whenever HEARTBEAT_MS passes without a write (while queued behind
+ * another turn, or waiting for a first token), and a reader that went away is reported once to
+ * `onCancel` (which aborts the model call), noticed at the next token or heartbeat.
  */
 import type { ErrorCode, SearchSource, StreamFormat, TokenUsage } from "@crispy/contracts";
+import { SseWriter, sseFrame } from "@crispy/worker-kit";
 
 export interface TurnSummary {
   turnId: string;
@@ -50,8 +48,7 @@ interface Dialect {
 
 function eventsDialect(): Dialect {
   let id = 0;
-  const event = (name: string, data: unknown): string =>
-    `id: ${++id}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  const event = (name: string, data: unknown): string => sseFrame(data, name, ++id);
   return {
     sources: (sources) => event("sources", { sources }),
     model: () => "",
@@ -73,7 +70,7 @@ export interface OpenAiStreamOptions {
 
 function openAiDialect({ id, created, includeUsage }: OpenAiStreamOptions): Dialect {
   let model: string | null = null;
-  const data = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
+  const data = (value: unknown): string => sseFrame(value);
   const chunk = (delta: object, finishReason: string | null, name: string): string =>
     data({
       id,
@@ -113,9 +110,6 @@ function openAiDialect({ id, created, includeUsage }: OpenAiStreamOptions): Dial
   };
 }
 
-const encoder = new TextEncoder();
-const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
-
 export interface SseOptions {
   heartbeatMs: number;
   /** Called once when the reader is found gone (cancelled or disconnected) before the end. */
@@ -125,92 +119,40 @@ export interface SseOptions {
 
 /** A turn's SSE body; the turn reports to it as a TurnObserver, then ends it with done or error. */
 export class SseStream implements TurnObserver {
-  readonly body: ReadableStream<Uint8Array>;
   readonly #dialect: Dialect;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #onCancel: () => void;
-  #open = true;
-  #wroteSinceTick = false;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  readonly #writer: SseWriter;
 
   constructor(format: StreamFormat, options: SseOptions) {
     this.#dialect =
       format === "openai"
         ? openAiDialect(options.openai ?? { id: "chatcmpl-unknown", created: 0, includeUsage: true })
         : eventsDialect();
-    this.#onCancel = options.onCancel;
-    // A native stream, not `new ReadableStream({ cancel })`: across RPC, workerd does not run a
-    // JS source's cancel when the receiver cancels, but it does error a native pipe's writer on
-    // the next write. So a cancel is noticed at the next token or, while idle, the next heartbeat.
-    const pipe = new IdentityTransformStream();
-    this.body = pipe.readable as ReadableStream<Uint8Array>;
-    this.#writer = pipe.writable.getWriter();
-    this.#writer.closed.catch(() => this.#readerGone());
-    if (options.heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => {
-        if (!this.#wroteSinceTick) this.#send(KEEP_ALIVE);
-        this.#wroteSinceTick = false;
-      }, options.heartbeatMs);
-    }
+    this.#writer = new SseWriter({ heartbeatMs: options.heartbeatMs, onCancel: options.onCancel });
+  }
+
+  get body(): ReadableStream<Uint8Array> {
+    return this.#writer.body;
   }
 
   sources(sources: SearchSource[]): void {
-    this.#write(this.#dialect.sources(sources));
+    this.#writer.write(this.#dialect.sources(sources));
   }
 
   model(model: string): void {
-    this.#write(this.#dialect.model(model));
+    this.#writer.write(this.#dialect.model(model));
   }
 
   token(text: string): void {
-    this.#write(this.#dialect.token(text));
+    this.#writer.write(this.#dialect.token(text));
   }
 
   /** Ends the stream after a committed turn. */
   done(summary: TurnSummary): void {
-    this.#end(this.#dialect.done(summary));
+    this.#writer.end(this.#dialect.done(summary));
   }
 
   /** Ends the stream after a failed turn (nothing was committed). */
   error(code: ErrorCode, message: string): void {
-    this.#end(this.#dialect.error(code, message));
+    this.#writer.end(this.#dialect.error(code, message));
   }
-
-  #write(frame: string): void {
-    if (frame === "") return;
-    this.#wroteSinceTick = true;
-    this.#send(encoder.encode(frame));
-  }
-
-  /** Queues bytes for the reader at once; writes are not awaited, so nothing waits on a slow reader. */
-  #send(bytes: Uint8Array): void {
-    if (!this.#open) return;
-    this.#writer.write(bytes).catch(() => this.#readerGone());
-  }
-
-  #end(frame: string): void {
-    if (!this.#open) return;
-    this.#write(frame);
-    this.#stop();
-    this.#writer.close().catch(() => undefined);
-  }
-
-  #readerGone(): void {
-    if (!this.#open) return;
-    this.#stop();
-    this.#onCancel();
-  }
-
-  #stop(): void {
-    this.#open = false;
-    clearInterval(this.#heartbeat);
-  }
-}
-
-const DEFAULT_HEARTBEAT_MS = 15_000;
-
-/** HEARTBEAT_MS from env: a positive whole number of milliseconds, else the 15 s default. */
-export function heartbeatMsOf(env: { HEARTBEAT_MS?: string }): number {
-  const ms = Number(env.HEARTBEAT_MS);
-  return Number.isInteger(ms) && ms > 0 ? ms : DEFAULT_HEARTBEAT_MS;
 }

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import type { ChatTurnReply, RpcResult, TenantContext } from "@crispy/contracts";
 import { describe, expect, it } from "vitest";
 import { readSse } from "./sse";
-import { ECHO, SLOW_FIRST_TOKEN, failure, makeTenant, unwrap } from "./tenant";
+import { SLOW_FIRST_TOKEN, failure, makeTenant, unwrap } from "./tenant";
 
 async function turn(tenant: TenantContext, message: string, sessionId?: string): Promise<ChatTurnReply> {
   return unwrap(await exports.default.complete(tenant, { message, ...(sessionId ? { sessionId } : {}) }));
@@ -194,15 +194,5 @@ describe("retention", () => {
       (_, state) => state.storage.sql.exec<{ expires_at: number }>("SELECT expires_at FROM session").one().expires_at,
     );
     expect(expiresAt - Date.now()).toBeGreaterThan(47 * 3600_000);
-  });
-});
-
-describe("models", () => {
-  it("returns the tenant's default, fallbacks and allow-list", async () => {
-    const tenant = makeTenant({ chat: { fallbacks: ["local/echo-2"] } });
-    const models = unwrap(await exports.default.models(tenant));
-    expect(models.default).toBe(ECHO);
-    expect(models.fallbacks).toEqual(["local/echo-2"]);
-    expect(models.allowed).toContain(ECHO);
   });
 });

@@ -5,7 +5,9 @@
  */
 import type { TenantConfig } from "@crispy/contracts";
 import { log, requestIdFrom, traceFrom } from "@crispy/observability";
+import { ConfigError } from "@crispy/worker-kit";
 import { namedTenant } from "./auth/authenticate";
+import { configOf } from "./config";
 import { applyCors, isOriginAllowed, preflightResponse } from "./http/cors";
 import { errorResponse, HttpError, upstreamFailure } from "./http/errors";
 import { applyRateLimitHeaders } from "./limits";
@@ -37,6 +39,14 @@ function preflight(request: Request, state: RequestState): Response {
 }
 
 function toErrorResponse(error: unknown, state: RequestState): Response {
+  if (error instanceof ConfigError) {
+    log("error", "gateway_misconfigured", { tenantId: "-", requestId: state.requestId, message: error.message });
+    return errorResponse(
+      "internal",
+      `the gateway is misconfigured (${error.variables.join(", ")}); the operator must fix its configuration`,
+      state.requestId,
+    );
+  }
   if (error instanceof HttpError)
     return errorResponse(error.code, error.message, state.requestId, error.details, error.headers);
   const upstream = upstreamFailure(error);
@@ -79,6 +89,7 @@ export async function handle(request: Request, env: GatewayEnv, ctx: ExecutionCo
   };
   let response: Response;
   try {
+    configOf(env);
     if (isPreflight(request)) {
       response = preflight(request, state);
     } else {

@@ -4,6 +4,7 @@
  */
 import type { RateLimitDecision, RateLimitSubject, TenantConfig, TenantContext } from "@crispy/contracts";
 import { traceparentOf } from "@crispy/observability";
+import { configOf } from "./config";
 import { HttpError, unwrap } from "./http/errors";
 import type { RequestState } from "./state";
 
@@ -40,7 +41,8 @@ export const OPERATOR_NAMESPACE = "_operator";
  * (OPERATOR_RATE_*) and its own namespace, so it neither spends nor is starved by a tenant's quota.
  */
 export function operatorContext(env: GatewayEnv, state: RequestState, tenant: TenantConfig): TenantContext {
-  const limit = { perMinute: Number(env.OPERATOR_RATE_PER_MINUTE), burst: Number(env.OPERATOR_RATE_BURST) };
+  const { OPERATOR_RATE_PER_MINUTE: perMinute, OPERATOR_RATE_BURST: burst } = configOf(env);
+  const limit = { perMinute, burst };
   return {
     tenantId: OPERATOR_NAMESPACE,
     requestId: state.requestId,

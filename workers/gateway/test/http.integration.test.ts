@@ -1,4 +1,8 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { handle } from "../src/app";
+import { INTERNAL_WORKERS } from "../src/mesh";
 import { bearer, call, createKey, expectError, OPERATOR_TOKEN } from "./helpers";
 
 const operatorJson = { authorization: `Bearer ${OPERATOR_TOKEN}`, "content-type": "application/json" };
@@ -27,7 +31,19 @@ describe("health and request ids", () => {
     expect(response.status).toBe(200);
     const body = await response.json<{ ok: boolean; workers: Array<{ name: string; ok: boolean }> }>();
     expect(body.ok).toBe(true);
-    expect(body.workers.map((w) => w.name).sort()).toEqual(["chat", "ingest", "rag", "tools"]);
+    expect(body.workers.map((w) => w.name).sort()).toEqual(INTERNAL_WORKERS.map((w) => w.name).sort());
+  });
+});
+
+describe("configuration", () => {
+  it("refuses to serve with a limit that is not a number, naming the variable (never a disabled limit)", async () => {
+    const misconfigured = { ...env, MAX_BODY_BYTES: "1 MiB" } as unknown as GatewayEnv;
+    const ctx = createExecutionContext();
+    const response = await handle(new Request("http://gateway.test/health"), misconfigured, ctx);
+    await waitOnExecutionContext(ctx);
+    const error = await expectError(response, 500, "internal");
+    expect(error.message).toContain("MAX_BODY_BYTES");
+    expect(error.message).not.toContain("1 MiB");
   });
 });
 

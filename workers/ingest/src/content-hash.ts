@@ -6,6 +6,7 @@
  * of them is a new version.
  */
 import type { Metadata } from "@crispy/contracts";
+import { sha256Hex } from "@crispy/worker-kit/util";
 
 export interface HashedContent {
   text: string;
@@ -28,6 +29,5 @@ export async function contentHash(content: HashedContent): Promise<string> {
     metadata,
     content.contentType,
   ]);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(canonical);
 }

@@ -24,6 +24,8 @@ import { DurableObject } from "cloudflare:workers";
 import { createAi, providerFromEnv, type ResilientAi } from "@crispy/ai";
 import type { IngestJob as JobStatus, IngestJobState } from "@crispy/contracts";
 import { log } from "@crispy/observability";
+import { errorMessage } from "@crispy/worker-kit";
+import { configOf } from "./config";
 import { ragIndex, type DocumentIndex } from "./document-index";
 import { JobStore, type NewJob } from "./job-store";
 import { JobFailure, runPipeline } from "./pipeline";
@@ -32,7 +34,6 @@ import { deleteRawFiles } from "./raw-files";
 export const MAX_ATTEMPTS = 3;
 const LEASE_MS = 5 * 60_000;
 const JOB_RETENTION_MS = 7 * 86_400_000;
-const DEFAULT_RETRY_BASE_MS = 2_000;
 
 const TERMINAL: ReadonlySet<IngestJobState> = new Set(["done", "failed", "unchanged"]);
 
@@ -55,10 +56,9 @@ export class IngestJob extends DurableObject<IngestEnv> {
     super(ctx, env);
     this.#store = new JobStore(ctx.storage);
     // One quick retry per embedding call for blips; the job's own attempts handle real outages.
-    this.#ai = createAi(providerFromEnv(env), { retries: 1 });
+    this.#ai = createAi(providerFromEnv(env, "ingest"), { retries: 1 });
     this.#index = ragIndex(env);
-    const base = Number(env.INGEST_RETRY_BASE_MS);
-    this.#retryBaseMs = Number.isFinite(base) && base >= 0 ? base : DEFAULT_RETRY_BASE_MS;
+    this.#retryBaseMs = configOf(env).INGEST_RETRY_BASE_MS;
   }
 
   /** Records the job and, unless it is already "unchanged", schedules its first run at once. */
@@ -176,6 +176,6 @@ export class IngestJob extends DurableObject<IngestEnv> {
 /** A thrown JobFailure as is; anything else (RPC, R2, a bug) as a retryable internal failure. */
 function asFailure(error: unknown): JobFailure {
   if (error instanceof JobFailure) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new JobFailure("internal", `unexpected failure: ${message}`, true);
 }

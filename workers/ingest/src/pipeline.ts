@@ -16,8 +16,8 @@
  *   rag already holds a later version when it is about to index, it fails with "conflict".
  * - After indexing, R2 keeps only this version's file and any newer one.
  */
-import { AiError, type CallMeta, type ResilientAi } from "@crispy/ai";
-import type { ErrorCode, TenantContext } from "@crispy/contracts";
+import { AiError, callMeta, type ResilientAi } from "@crispy/ai";
+import type { ErrorCode } from "@crispy/contracts";
 import { chunkDocument } from "./chunk";
 import { isTransient, type DocumentIndex } from "./document-index";
 import type { JobPlan, JobStore } from "./job-store";
@@ -87,7 +87,10 @@ async function embedPending(deps: PipelineDeps, plan: JobPlan): Promise<void> {
     const texts = batch.map((chunk) => embeddingInput(document.title, chunk.headingPath, chunk.text));
     let vectors: number[][];
     try {
-      ({ vectors } = await ai.embed({ model, texts, dimensions }, callMeta(tenant, deps.jobId, document.id)));
+      ({ vectors } = await ai.embed(
+        { model, texts, dimensions },
+        callMeta(tenant, { jobId: deps.jobId, docId: document.id }),
+      ));
     } catch (error) {
       if (error instanceof AiError) throw new JobFailure("ai_unavailable", error.message, error.retryable);
       throw error;
@@ -160,13 +163,4 @@ function ragFailure(error: { code: string; message: string }): JobFailure {
   if (error.code === "conflict") return new JobFailure("conflict", message, false);
   const transient = isTransient(error.code);
   return new JobFailure(transient ? "upstream_unavailable" : "internal", message, transient);
-}
-
-function callMeta(tenant: TenantContext, jobId: string, docId: string): CallMeta {
-  return {
-    tenantId: tenant.tenantId,
-    requestId: tenant.requestId,
-    gatewayId: tenant.config.ai.gatewayId,
-    metadata: { jobId, docId },
-  };
 }

@@ -2,24 +2,17 @@
  * Test helpers: a fresh tenant (its own jobs, documents and index) with a configurable embedding
  * model, `unwrap`/`failure` for RPC results, and `file` for upload inputs.
  */
-import { TenantConfigSchema, type IngestInput, type TenantConfig, type TenantContext } from "@crispy/contracts";
-import { contextFor, freshTenantId } from "@crispy/testing";
+import type { IngestInput, TenantContext } from "@crispy/contracts";
+import { MODELS, contextFor, freshTenantId, testConfig } from "@crispy/testing";
 
 export const EMBED_MODEL = "local/hash-embed-64";
-export const FAIL_ALWAYS = "local/fail-always";
+export const FAIL_ALWAYS = MODELS.failAlways;
 
 export function makeTenant(options: { embeddingsModel?: string } = {}, tenantId = freshTenantId()): TenantContext {
-  const config: TenantConfig = TenantConfigSchema.parse({
-    id: tenantId,
-    name: `Test tenant ${tenantId}`,
-    ai: {
-      gatewayId: "test-gateway",
-      chat: { default: "local/echo-1", allowed: ["local/echo-1"] },
-      embeddings: { model: options.embeddingsModel ?? EMBED_MODEL, dimensions: 64 },
-    },
-    rateLimits: { perKey: { perMinute: 600, burst: 100 }, tenant: { perMinute: 6000, burst: 1000 } },
-    budgets: { dailyTokens: 10_000_000, monthlyTokens: 100_000_000 },
-  });
+  const config = testConfig(
+    { ai: { embeddings: { model: options.embeddingsModel ?? EMBED_MODEL, dimensions: 64 } } },
+    tenantId,
+  );
   return contextFor(config, ["ingest"]);
 }
 

@@ -3,20 +3,15 @@
  * offline), and the metadata every call carries (tenant, request, the tenant's AI Gateway, and
  * which operation asked — AI Gateway keeps five metadata keys in all).
  */
-import { createAi, providerFromEnv, type CallMeta, type ResilientAi } from "@crispy/ai";
+import { callMeta, createAi, providerFromEnv, type CallMeta, type ResilientAi } from "@crispy/ai";
 import type { TenantContext } from "@crispy/contracts";
 
 /** The resilient AI client for this worker's configured provider. */
 export function aiFromEnv(env: RagEnv): ResilientAi {
-  return createAi(providerFromEnv(env));
+  return createAi(providerFromEnv(env, "rag"));
 }
 
-/** Who a model call is for, carried into AI Gateway metadata and logs. */
-export function callMeta(tenant: TenantContext, operation: "retrieve" | "search"): CallMeta {
-  return {
-    tenantId: tenant.tenantId,
-    requestId: tenant.requestId,
-    gatewayId: tenant.config.ai.gatewayId,
-    metadata: { worker: "rag", operation },
-  };
+/** Who a model call is for: the tenant and request, and which rag operation asked. */
+export function ragCallMeta(tenant: TenantContext, operation: "retrieve" | "search"): CallMeta {
+  return callMeta(tenant, { worker: "rag", operation });
 }

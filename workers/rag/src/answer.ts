@@ -22,7 +22,7 @@ import {
   type TenantContext,
 } from "@crispy/contracts";
 import { log } from "@crispy/observability";
-import { callMeta } from "./ai";
+import { ragCallMeta } from "./ai";
 import { checkCitations } from "./citations";
 
 export const NOT_FOUND_ANSWER = "I couldn't find anything about that in your documents.";
@@ -75,7 +75,7 @@ export async function composeAnswer(
 ): Promise<RpcResult<SearchAnswer>> {
   if (chunks.length === 0) return ok(notFoundAnswer());
   try {
-    const result = await ai.chat(answerRequest(tenant, query, chunks), callMeta(tenant, "search"));
+    const result = await ai.chat(answerRequest(tenant, query, chunks), ragCallMeta(tenant, "search"));
     const checked = checkCitations(result.text, chunks.length);
     return ok({
       answer: checked.text,

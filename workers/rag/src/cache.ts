@@ -12,6 +12,7 @@
  * Values are SearchAnswers stored with `cached: false`; a hit is returned with `cached: true`.
  */
 import type { Metadata, SearchAnswer } from "@crispy/contracts";
+import { sha256Hex } from "@crispy/worker-kit/util";
 import { canonicalFilter } from "./filter";
 
 /** How long an answer is kept (KV's minimum is 60 s). */
@@ -32,11 +33,6 @@ export interface SearchCacheParts {
 /** The query as the cache sees it: case, Unicode form and spacing do not matter. */
 export function normaliseQuery(query: string): string {
   return query.normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim();
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 export async function searchCacheKey(parts: SearchCacheParts): Promise<string> {

@@ -6,7 +6,7 @@
  */
 import { DOCUMENT_ID_PATTERN, type IndexedChunk } from "@crispy/contracts";
 import { filterProblem } from "./filter";
-import type { DocumentInput } from "./tenant-index";
+import type { DocumentInput } from "./document-store";
 
 /** Chunks one document may have (2,000,000 characters in chunks of ≥ 100). */
 export const MAX_CHUNKS = 20_000;

@@ -12,10 +12,234 @@
  *   one transaction, and vector matches are resolved through the TenantIndex.
  * - Answers cite only retrieved chunks; when nothing relevant is retrieved no model is called.
  *
+ * The entrypoint validates what the TenantIndex cannot (shapes, limits, dimensions), drives a
+ * document change across the TenantIndex and the vector backend in a safe order (new vectors put →
+ * TenantIndex commit → replaced vectors removed; readers resolve vector matches through the
+ * TenantIndex, so they see the old version or the new one, never a stale chunk), and runs searches
+ * (retrieve.ts, answer.ts, search-stream.ts) behind the search cache (cache.ts).
+ *
  * Offline by default: AI_PROVIDER "local" and VECTOR_BACKEND "durable-object" need no account.
  * Production deploys with `wrangler deploy --env production`, whose `env.production` block adds
  * the Workers AI and Vectorize bindings (kept out of the default env on purpose: declared there,
  * they make `wrangler dev` open a remote proxy session, which fails without a Cloudflare login).
  */
-export { default } from "./service";
-export { TenantIndex } from "./tenant-index";
+import {
+  DOCUMENT_ID_PATTERN,
+  RETRIEVAL_LIMITS,
+  fail,
+  ok,
+  type DocumentRecord,
+  type IndexedChunk,
+  type Page,
+  type PageRequest,
+  pageOf,
+  type RetrievedChunk,
+  type RpcError,
+  type RpcResult,
+  type SearchAnswer,
+  type StartedStream,
+  type TenantContext,
+} from "@crispy/contracts";
+import { chooseModels } from "@crispy/ai";
+import { log } from "@crispy/observability";
+import { InternalEntrypoint, errorMessage, stubFor } from "@crispy/worker-kit";
+import { aiFromEnv } from "./ai";
+import { composeAnswer, notFoundAnswer } from "./answer";
+import { readCachedAnswer, searchCacheKey, writeCachedAnswer } from "./cache";
+import { problemWithDocument } from "./document-input";
+import { rerankerFor } from "./rerank";
+import {
+  checkRequest,
+  retrieveChunks,
+  type CheckedRequest,
+  type RetrievalDeps,
+  type RetrieveRequest,
+} from "./retrieve";
+import { replayAnswer, streamAnswer } from "./search-stream";
+import type { DocumentInput } from "./document-store";
+import { TenantIndex } from "./tenant-index";
+import { vectorBackendFor } from "./vectors/backend";
+
+function notFound(docId: unknown): { ok: false; error: RpcError } {
+  return fail("not_found", `document "${String(docId).slice(0, 96)}" does not exist`);
+}
+
+function isDocumentId(docId: unknown): docId is string {
+  return typeof docId === "string" && DOCUMENT_ID_PATTERN.test(docId);
+}
+
+export { TenantIndex };
+
+export default class RagService extends InternalEntrypoint<RagEnv> {
+  protected readonly worker = "rag";
+
+  /** Indexes a document version, replacing its previous chunks atomically; a no-op for the same hash and version. */
+  async upsertDocument(
+    tenant: TenantContext,
+    doc: DocumentInput,
+    chunks: IndexedChunk[],
+  ): Promise<RpcResult<{ indexVersion: number; unchanged: boolean }>> {
+    const problem = problemWithDocument(doc, chunks, tenant.config.ai.embeddings.dimensions);
+    if (problem) return fail("bad_request", problem);
+    const index = stubFor(this.env.TENANT_INDEX, tenant.tenantId);
+    const backend = vectorBackendFor(this.env);
+    if (!backend.inIndex) {
+      const current = await index.get(doc.id);
+      if (current && current.contentHash === doc.contentHash && current.version === doc.version) {
+        return ok({ indexVersion: await index.version(), unchanged: true });
+      }
+      if (current && doc.version < current.version) {
+        return fail(
+          "conflict",
+          `document "${doc.id}" is at version ${current.version}; version ${doc.version} is older`,
+        );
+      }
+      try {
+        await backend.put(tenant.tenantId, doc.id, doc.version, chunks);
+      } catch (error) {
+        // Nothing was committed: the index still serves the previous version; ingest may retry.
+        return fail("upstream_unavailable", `could not store the vectors of "${doc.id}": ${errorMessage(error)}`);
+      }
+    }
+    const outcome = await index.upsert(doc, chunks, backend.inIndex);
+    if (!outcome.ok) return outcome;
+    const { indexVersion, unchanged, previous } = outcome.value;
+    if (previous) {
+      await this.#removeVectors(tenant, doc.id, previous, { version: doc.version, chunkCount: chunks.length });
+    }
+    return ok({ indexVersion, unchanged });
+  }
+
+  /** Deletes a document, its chunks and its vectors. */
+  async deleteDocument(
+    tenant: TenantContext,
+    docId: string,
+  ): Promise<RpcResult<{ id: string; deleted: true; indexVersion: number }>> {
+    if (!isDocumentId(docId)) return notFound(docId);
+    const outcome = await stubFor(this.env.TENANT_INDEX, tenant.tenantId).delete(docId);
+    if (!outcome) return notFound(docId);
+    await this.#removeVectors(tenant, docId, outcome.previous, null);
+    return ok({ id: docId, deleted: true, indexVersion: outcome.indexVersion });
+  }
+
+  /** One document's record. */
+  async getDocument(tenant: TenantContext, docId: string): Promise<RpcResult<DocumentRecord>> {
+    if (!isDocumentId(docId)) return notFound(docId);
+    const record = await stubFor(this.env.TENANT_INDEX, tenant.tenantId).get(docId);
+    return record ? ok(record) : notFound(docId);
+  }
+
+  /** One page of the tenant's documents, most recently upserted first. */
+  async listDocuments(tenant: TenantContext, page: PageRequest): Promise<RpcResult<Page<DocumentRecord>>> {
+    const sizes = { defaultSize: RETRIEVAL_LIMITS.defaultPageSize, maxSize: RETRIEVAL_LIMITS.maxPageSize };
+    return stubFor(this.env.TENANT_INDEX, tenant.tenantId).list(pageOf(page, sizes));
+  }
+
+  /** The chunks most relevant to a query (hybrid BM25 + vector), best first; for RAG chat. */
+  async retrieve(tenant: TenantContext, request: RetrieveRequest): Promise<RpcResult<RetrievedChunk[]>> {
+    const checked = checkRequest(tenant, request);
+    if (!checked.ok) return checked;
+    return retrieveChunks(this.#deps(tenant), tenant, checked.value);
+  }
+
+  /** Answers a query from the tenant's documents with checked citations (cached per index version). */
+  async search(tenant: TenantContext, request: RetrieveRequest): Promise<RpcResult<SearchAnswer>> {
+    const prepared = await this.#prepare(tenant, request);
+    if (!prepared.ok) return prepared;
+    const { checked, cacheKey, cached } = prepared.value;
+    if (cached) return ok(cached);
+    const deps = this.#deps(tenant);
+    const chunks = await retrieveChunks(deps, tenant, checked);
+    if (!chunks.ok) return chunks;
+    const answer = await composeAnswer(deps.ai, tenant, checked.query, chunks.value);
+    if (answer.ok) await this.#cache(tenant, cacheKey, answer.value);
+    return answer;
+  }
+
+  /** Like `search`, streamed as SSE: `sources`, `token`…, then `done` (or `error`). */
+  async searchStream(tenant: TenantContext, request: RetrieveRequest): Promise<RpcResult<StartedStream>> {
+    const prepared = await this.#prepare(tenant, request);
+    if (!prepared.ok) return prepared;
+    const { checked, cacheKey, cached } = prepared.value;
+    if (cached) return ok({ sessionId: "", body: replayAnswer(cached) });
+    const deps = this.#deps(tenant);
+    const chunks = await retrieveChunks(deps, tenant, checked);
+    if (!chunks.ok) return chunks;
+    if (chunks.value.length === 0) {
+      const answer = notFoundAnswer();
+      await this.#cache(tenant, cacheKey, answer);
+      return ok({ sessionId: "", body: replayAnswer(answer) });
+    }
+    const { body, ended } = streamAnswer(deps.ai, tenant, checked.query, chunks.value, (answer) =>
+      this.#cache(tenant, cacheKey, answer),
+    );
+    this.ctx.waitUntil(ended);
+    return ok({ sessionId: "", body });
+  }
+
+  #deps(tenant: TenantContext): RetrievalDeps {
+    return {
+      env: this.env,
+      ai: aiFromEnv(this.env),
+      backend: vectorBackendFor(this.env),
+      reranker: rerankerFor(this.env, tenant),
+    };
+  }
+
+  /** Validates a search and looks it up in the cache under the tenant's current index version. */
+  async #prepare(
+    tenant: TenantContext,
+    request: RetrieveRequest,
+  ): Promise<RpcResult<{ checked: CheckedRequest; cacheKey: string; cached: SearchAnswer | null }>> {
+    const checked = checkRequest(tenant, request);
+    if (!checked.ok) return checked;
+    const { query, topK, filter } = checked.value;
+    const { embeddings, chat } = tenant.config.ai;
+    const cacheKey = await searchCacheKey({
+      tenantId: tenant.tenantId,
+      indexVersion: await stubFor(this.env.TENANT_INDEX, tenant.tenantId).version(),
+      query,
+      topK,
+      filter,
+      chatModels: chooseModels(chat),
+      embeddingModel: embeddings.model,
+      dimensions: embeddings.dimensions,
+      rerank: rerankerFor(this.env, tenant) !== null,
+    });
+    return ok({ checked: checked.value, cacheKey, cached: await readCachedAnswer(this.env.SEARCH_CACHE, cacheKey) });
+  }
+
+  /** Stores an answer; a cache failure is logged, never the search's failure. */
+  async #cache(tenant: TenantContext, key: string, answer: SearchAnswer): Promise<void> {
+    try {
+      await writeCachedAnswer(this.env.SEARCH_CACHE, key, answer);
+    } catch (error) {
+      log("warn", "rag.cache_write_failed", {
+        tenantId: tenant.tenantId,
+        requestId: tenant.requestId,
+        reason: errorMessage(error),
+      });
+    }
+  }
+
+  /** Removes a replaced or deleted version's vectors; leftovers are never served, so failures only log. */
+  async #removeVectors(
+    tenant: TenantContext,
+    docId: string,
+    replaced: { version: number; chunkCount: number },
+    current: { version: number; chunkCount: number } | null,
+  ): Promise<void> {
+    const backend = vectorBackendFor(this.env);
+    try {
+      await backend.remove(tenant.tenantId, docId, replaced, current);
+    } catch (error) {
+      log("warn", "rag.vectors_remove_failed", {
+        tenantId: tenant.tenantId,
+        requestId: tenant.requestId,
+        docId,
+        version: replaced.version,
+        reason: errorMessage(error),
+      });
+    }
+  }
+}

@@ -11,6 +11,7 @@
 import type { AiBinding, CallMeta } from "@crispy/ai";
 import type { RetrievedChunk, TenantContext } from "@crispy/contracts";
 import { log } from "@crispy/observability";
+import { configOf } from "./config";
 
 export interface Reranker {
   readonly model: string;
@@ -43,10 +44,11 @@ export function createWorkersAiReranker(binding: AiBinding): Reranker {
 }
 
 /** The tenant's reranker, or null when rerank is off or cannot run here (offline provider). */
-export function rerankerFor(env: { AI_PROVIDER?: string; AI?: AiBinding }, tenant: TenantContext): Reranker | null {
+export function rerankerFor(env: RagEnv, tenant: TenantContext): Reranker | null {
   if (!tenant.config.retrieval.rerank) return null;
-  if (env.AI_PROVIDER !== "workers-ai" || !env.AI) return null;
-  return createWorkersAiReranker(env.AI);
+  const binding = (env as RagEnv & { AI?: AiBinding }).AI;
+  if (configOf(env).AI_PROVIDER !== "workers-ai" || !binding) return null;
+  return createWorkersAiReranker(binding);
 }
 
 /** Reranks, or keeps the fused order when the reranker fails. */

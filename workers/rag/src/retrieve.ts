@@ -30,14 +30,13 @@ import {
   type RpcResult,
   type TenantContext,
 } from "@crispy/contracts";
+import { stubFor } from "@crispy/worker-kit";
 import { log } from "@crispy/observability";
-import { callMeta } from "./ai";
+import { ragCallMeta } from "./ai";
 import { filterProblem } from "./filter";
 import { reciprocalRankFusion } from "./fusion";
-import { indexStub } from "./names";
 import { rerankOrKeep, type Reranker } from "./rerank";
-import type { VectorProbe } from "./tenant-index";
-import type { VectorBackend } from "./vectors/backend";
+import type { IndexReader, VectorBackend, VectorProbe } from "./vectors/types";
 
 export interface RetrieveRequest {
   query: string;
@@ -115,17 +114,17 @@ export async function retrieveChunks(
 ): Promise<RpcResult<RetrievedChunk[]>> {
   const { query, topK, filter } = request;
   const depth = candidateDepth(topK);
-  const index = indexStub(deps.env, tenant.tenantId);
+  const index = stubFor(deps.env.TENANT_INDEX, tenant.tenantId);
 
   const probe = mode === "lexical" ? ok(null) : await vectorProbe(deps, tenant, index, query, depth, filter);
   if (!probe.ok) return probe;
   // One call for both rankings, so they come from the same version of every document.
   const rankings = await index.rank({ query: mode === "vector" ? null : query, probe: probe.value, k: depth, filter });
   const floor = similarityFloor(tenant.config.ai.embeddings.model);
-  const vector = (rankings.vector as RetrievedChunk[]).filter((hit) => hit.score >= floor);
+  const vector = rankings.vector.filter((hit) => hit.score >= floor);
 
-  const fused = reciprocalRankFusion([rankings.lexical as RetrievedChunk[], vector]);
-  const ordered = await rerankOrKeep(deps.reranker, query, fused.slice(0, depth), callMeta(tenant, "retrieve"));
+  const fused = reciprocalRankFusion([rankings.lexical, vector]);
+  const ordered = await rerankOrKeep(deps.reranker, query, fused.slice(0, depth), ragCallMeta(tenant, "retrieve"));
   return ok(ordered.slice(0, topK));
 }
 
@@ -133,7 +132,7 @@ export async function retrieveChunks(
 async function vectorProbe(
   deps: RetrievalDeps,
   tenant: TenantContext,
-  index: ReturnType<typeof indexStub>,
+  index: IndexReader,
   query: string,
   depth: number,
   filter: Metadata | undefined,
@@ -141,7 +140,7 @@ async function vectorProbe(
   const { model, dimensions } = tenant.config.ai.embeddings;
   let vector: number[];
   try {
-    const embedded = await deps.ai.embed({ model, texts: [query], dimensions }, callMeta(tenant, "retrieve"));
+    const embedded = await deps.ai.embed({ model, texts: [query], dimensions }, ragCallMeta(tenant, "retrieve"));
     vector = embedded.vectors[0]!;
   } catch (error) {
     return fail(

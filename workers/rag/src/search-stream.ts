@@ -16,7 +16,7 @@
 import type { ResilientAi } from "@crispy/ai";
 import { sourceOf, type RetrievedChunk, type SearchAnswer, type TenantContext } from "@crispy/contracts";
 import { log } from "@crispy/observability";
-import { callMeta } from "./ai";
+import { ragCallMeta } from "./ai";
 import { answerRequest, citedSources } from "./answer";
 import { CitationRewriter } from "./citations";
 import { SearchEventStream, type CiteMark } from "./sse";
@@ -64,7 +64,7 @@ export function streamAnswer(
     };
     try {
       const request = { ...answerRequest(tenant, query, chunks), signal: controller.signal };
-      for await (const event of ai.chatStream(request, callMeta(tenant, "search"))) {
+      for await (const event of ai.chatStream(request, ragCallMeta(tenant, "search"))) {
         if (event.type === "model") model = event.model;
         else if (event.type === "token") emit(rewriter.push(event.text));
         else if (event.type === "done" && event.finishReason === "error") {

@@ -4,7 +4,7 @@
  */
 import { createLocalProvider } from "@crispy/ai";
 import type { IndexedChunk, Metadata } from "@crispy/contracts";
-import type { DocumentInput } from "../src/tenant-index";
+import type { DocumentInput } from "../src/document-store";
 import { EMBEDDINGS } from "./tenant";
 
 const embedder = createLocalProvider();

@@ -14,6 +14,7 @@ import passages from "./corpus/passages.json";
 import questions from "./corpus/questions.json";
 import { makeDocument } from "./documents";
 import { EMBEDDINGS, makeTenant, unwrap } from "./tenant";
+import { lexical, nearest } from "./rankings";
 
 const K = 5;
 const tenant = makeTenant({ retrieval: { defaultTopK: K, maxTopK: 20 } });
@@ -93,7 +94,7 @@ describe("retrieval quality", () => {
     const meta = { tenantId: tenant.tenantId, requestId: "quality", gatewayId: "test" };
     const similarities = async (query: string) => {
       const { vectors } = await embedder.embed({ ...EMBEDDINGS, texts: [query] }, meta);
-      return index.vector(vectors[0]!, passages.length);
+      return nearest(index, vectors[0]!, passages.length);
     };
     const supporting: number[] = [];
     for (const { question, passage } of questions) {
@@ -101,7 +102,7 @@ describe("retrieval quality", () => {
     }
     const offTopic: number[] = [];
     for (const question of OFF_TOPIC) {
-      expect(await index.lexical(question, K)).toEqual([]);
+      expect(await lexical(index, question, K)).toEqual([]);
       offTopic.push((await similarities(question))[0]!.score);
     }
     const floor = similarityFloor(EMBEDDINGS.model);

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { cosine, prepareQuery } from "../src/vectors/embedding";
 import { makeDocument, type TestDocument } from "./documents";
 import { makeTenant, unwrap } from "./tenant";
+import { nearest } from "./rankings";
 
 const rag = exports.default;
 
@@ -47,7 +48,7 @@ describe(`vector ranking (matrix bound ${env.VECTOR_MATRIX_MAX_BYTES} bytes)`, (
     const probe = (await makeDocument("probe", ["when does the harvest start and the ships come in"])).chunks[0]!
       .vector;
 
-    const ranked = async (k: number) => (await index.vector(probe, k)).map((c) => c.chunkId);
+    const ranked = async (k: number) => (await nearest(index, probe, k)).map((c) => c.chunkId);
     expect(await ranked(9)).toEqual(exact(docs, probe, 9));
 
     const replaced = await makeDocument("doc-1", ["Harvest now starts in early October.", "The barn was rebuilt."], {
@@ -61,7 +62,7 @@ describe(`vector ranking (matrix bound ${env.VECTOR_MATRIX_MAX_BYTES} bytes)`, (
     unwrap(await rag.deleteDocument(tenant, "doc-0"));
     expect(await ranked(9)).toEqual(exact([replaced, docs[2]!], probe, 9));
 
-    const filtered = await index.vector(probe, 9, { docId: "doc-2" });
+    const filtered = await nearest(index, probe, 9, { docId: "doc-2" });
     expect(filtered.map((c) => c.chunkId)).toEqual(exact([docs[2]!], probe, 9));
   });
 
@@ -71,9 +72,9 @@ describe(`vector ranking (matrix bound ${env.VECTOR_MATRIX_MAX_BYTES} bytes)`, (
     const doc = await makeDocument("secret", ["The vault code is kept in the blue folder."]);
     unwrap(await rag.upsertDocument(a, doc.doc, doc.chunks));
     const probe = doc.chunks[0]!.vector;
-    expect((await env.TENANT_INDEX.getByName(a.tenantId).vector(probe, 5)).map((c) => c.chunkId)).toEqual([
+    expect((await nearest(env.TENANT_INDEX.getByName(a.tenantId), probe, 5)).map((c) => c.chunkId)).toEqual([
       "secret:v1:0",
     ]);
-    expect(await env.TENANT_INDEX.getByName(b.tenantId).vector(probe, 5)).toEqual([]);
+    expect(await nearest(env.TENANT_INDEX.getByName(b.tenantId), probe, 5)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import type { TenantContext } from "@crispy/contracts";
 import { describe, expect, it } from "vitest";
 import { aiFromEnv } from "../src/ai";
 import { retrieveChunks } from "../src/retrieve";
-import { RagService } from "../src/service";
+import RagService from "../src/index";
 import { createVectorizeBackend, vectorId } from "../src/vectors/vectorize";
 import { makeDocument } from "./documents";
 import { FakeVectorize } from "./fake-vectorize";

@@ -17,7 +17,6 @@
  *   to the next request.
  * - Expected failures are `RpcResult` values; a throw means a bug (e.g. an invalid config).
  */
-import { WorkerEntrypoint } from "cloudflare:workers";
 import {
   fail,
   ok,
@@ -28,6 +27,7 @@ import {
   type RpcResult,
   type TenantContext,
 } from "@crispy/contracts";
+import { InternalEntrypoint, stubFor } from "@crispy/worker-kit";
 import { decide } from "./decision";
 import { QuotaLedger } from "./quota-ledger";
 import { RateLimiter } from "./rate-limiter";
@@ -49,15 +49,17 @@ function subjectError(subject: RateLimitSubject): string | null {
   return null;
 }
 
-export default class RateLimitService extends WorkerEntrypoint<RatelimitEnv> {
+export default class RateLimitService extends InternalEntrypoint<RatelimitEnv> {
+  protected readonly worker = "ratelimit";
+
   /** Admits one request for `subject` if both its own and the tenant-wide rate limit allow it. */
   async limit(tenant: TenantContext, subject: RateLimitSubject): Promise<RpcResult<RateLimitDecision>> {
     const invalid = subjectError(subject);
     if (invalid) return fail("bad_request", invalid);
 
     const { perKey, tenant: tenantWide } = tenant.config.rateLimits;
-    const subjectLimiter = this.env.RATE_LIMITER.getByName(`${tenant.tenantId}:${subject.kind}:${subject.id}`);
-    const tenantLimiter = this.env.RATE_LIMITER.getByName(`${tenant.tenantId}:*`);
+    const subjectLimiter = stubFor(this.env.RATE_LIMITER, tenant.tenantId, subject.kind, subject.id);
+    const tenantLimiter = stubFor(this.env.RATE_LIMITER, tenant.tenantId, "*");
     const [subjectResult, tenantResult] = await Promise.all([
       subjectLimiter.take(perKey),
       tenantLimiter.take(tenantWide),
@@ -87,14 +89,7 @@ export default class RateLimitService extends WorkerEntrypoint<RatelimitEnv> {
     return this.#ledger(tenant).usage(tenant.config.budgets);
   }
 
-  /** No HTTP surface: this worker is reached over RPC only. */
-  override async fetch(): Promise<Response> {
-    return Response.json(fail("not_found", "crispy-ratelimit has no HTTP routes; use RPC"), {
-      status: 404,
-    });
-  }
-
   #ledger(tenant: TenantContext): DurableObjectStub<QuotaLedger> {
-    return this.env.QUOTA_LEDGER.getByName(tenant.tenantId);
+    return stubFor(this.env.QUOTA_LEDGER, tenant.tenantId);
   }
 }

@@ -30,11 +30,11 @@ import {
   type TokenWindowUsage,
 } from "@crispy/contracts";
 import { migrateSchema } from "@crispy/storage";
+import { configOf } from "./config";
 import { windowsAt } from "./windows";
 
 export type TokenBudgets = TenantConfig["budgets"];
 
-const DEFAULT_TTL_SECONDS = 15 * 60;
 const KEEP_DAYS = 62;
 const KEEP_MONTHS = 13;
 const DAY_MS = 86_400_000;
@@ -64,11 +64,6 @@ function budgetsError(budgets: TokenBudgets): string | null {
   return null;
 }
 
-function parseTtlSeconds(raw: string | undefined): number {
-  const seconds = Number(raw);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_TTL_SECONDS;
-}
-
 export class QuotaLedger extends DurableObject<RatelimitEnv> {
   readonly #sql: SqlStorage;
   readonly #ttlMs: number;
@@ -76,7 +71,7 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
   constructor(ctx: DurableObjectState, env: RatelimitEnv) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    this.#ttlMs = parseTtlSeconds(env.RESERVATION_TTL_SECONDS) * 1000;
+    this.#ttlMs = configOf(env).RESERVATION_TTL_SECONDS * 1000;
     this.#migrate();
   }
 

@@ -1,20 +1,10 @@
 /**
- * The tools worker. Internal: only the gateway (and sibling workers) call it, over RPC, always with
- * the resolved TenantContext first. Its full surface arrives with its own issue; for now it
- * answers `ping` so the mesh can be checked end to end.
+ * crispy-tools: internal only (no public routes); the gateway and its sibling workers call it over
+ * RPC with the resolved TenantContext first. Its registry and execution arrive with their own
+ * issue; today it answers the kit's `ping`, so the mesh can be checked end to end.
  */
-import { WorkerEntrypoint } from "cloudflare:workers";
-import { ok, type RpcResult, type TenantContext } from "@crispy/contracts";
+import { InternalEntrypoint } from "@crispy/worker-kit";
 
-export interface PingReply {
-  worker: "tools";
-  tenantId: string;
-  requestId: string;
-}
-
-export default class ToolsService extends WorkerEntrypoint<ToolsEnv> {
-  /** Proves the RPC path: echoes which tenant and request reached this worker. */
-  async ping(tenant: TenantContext): Promise<RpcResult<PingReply>> {
-    return ok({ worker: "tools", tenantId: tenant.tenantId, requestId: tenant.requestId });
-  }
+export default class ToolsService extends InternalEntrypoint<ToolsEnv> {
+  protected readonly worker = "tools";
 }

@@ -9,21 +9,19 @@
  * The caller's `signal` goes to `fetch`, so aborting (or cancelling the stream) ends the request.
  */
 import { throwIfAborted } from "../abort";
-import { badResponse, errorFromStatus, fromThrown, streamError } from "../errors";
+import { badResponse, errorFromStatus, fromThrown } from "../errors";
 import { finishReasonOf, firstChoice, isRecord, parseObject, readVectors, usageOf } from "../json";
 import { withContext } from "../prompt";
-import { sseData } from "../sse";
+import { chatStreamEvents } from "../sse";
 import { estimatePromptTokens, estimateTokens, estimateUsage } from "../tokens";
-import {
-  AiError,
-  type AiProvider,
-  type CallMeta,
-  type ChatRequest,
-  type ChatResult,
-  type ChatStreamEvent,
-  type EmbedRequest,
-  type EmbedResult,
-  type Usage,
+import type {
+  AiProvider,
+  CallMeta,
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  EmbedRequest,
+  EmbedResult,
 } from "../types";
 
 /** The subset of `fetch` this provider needs (tests pass a fake). */
@@ -95,35 +93,19 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
       const messages = withContext(request.messages, request.context);
       const response = await post("/chat/completions", chatBody(request, messages, true), request.signal);
       if (!response.body) throw badResponse(`${request.model} sent no stream body`);
-      let text = "";
-      let usage: Usage | undefined;
-      let reason: string | undefined;
-      let sawDone = false;
-      try {
-        for await (const data of sseData(response.body, request.signal)) {
-          if (data === "[DONE]") {
-            sawDone = true;
-            break;
-          }
-          const chunk = parseObject(data);
-          if (chunk.error !== undefined && chunk.error !== null) throw streamError(request.model, chunk.error);
-          const delta = firstChoice(chunk)?.delta;
-          const piece = isRecord(delta) ? delta.content : undefined;
-          if (typeof piece === "string" && piece.length > 0) {
-            text += piece;
-            yield { type: "token", text: piece };
-          }
-          usage = usageOf(chunk) ?? usage;
-          reason = finishReasonOf(chunk) ?? reason;
-        }
-      } catch (error) {
-        throw fromThrown(error, request.signal);
-      }
-      if (!sawDone && reason === undefined) {
-        throw new AiError("ai_unavailable", `${request.model} stream ended before [DONE]`, undefined, true);
-      }
-      yield { type: "usage", usage: usage ?? estimateUsage(estimatePromptTokens(messages), text) };
-      yield { type: "done", finishReason: reason === "length" ? "length" : "stop" };
+      yield* chatStreamEvents(
+        response.body,
+        {
+          model: request.model,
+          pieceOf: (chunk) => {
+            const delta = firstChoice(chunk)?.delta;
+            return isRecord(delta) && typeof delta.content === "string" ? delta.content : undefined;
+          },
+          estimate: (text) => estimateUsage(estimatePromptTokens(messages), text),
+          finish: (reason) => (reason === "length" ? "length" : "stop"),
+        },
+        request.signal,
+      );
     },
 
     async embed(request: EmbedRequest, _meta: CallMeta): Promise<EmbedResult> {

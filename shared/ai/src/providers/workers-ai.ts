@@ -17,10 +17,10 @@
  * `maxTokens`. Note that many Workers AI models default to 256 max tokens: pass `maxTokens`.
  */
 import { throwIfAborted } from "../abort";
-import { badResponse, errorFromStatus, fromThrown, messageOf, streamError } from "../errors";
-import { finishReasonOf, firstChoice, isRecord, parseObject, readVectors, usageOf } from "../json";
+import { badResponse, errorFromStatus, fromThrown, messageOf } from "../errors";
+import { finishReasonOf, firstChoice, isRecord, readVectors, usageOf } from "../json";
 import { withContext } from "../prompt";
-import { sseData } from "../sse";
+import { chatStreamEvents } from "../sse";
 import { estimatePromptTokens, estimateTokens, estimateUsage } from "../tokens";
 import {
   AiError,
@@ -104,35 +104,16 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
       if (!(output instanceof ReadableStream)) {
         throw badResponse(`${request.model} did not return a stream for stream: true`);
       }
-      let text = "";
-      let usage: Usage | undefined;
-      let reason: string | undefined;
-      let sawDone = false;
-      try {
-        for await (const data of sseData(output, request.signal)) {
-          if (data === "[DONE]") {
-            sawDone = true;
-            break;
-          }
-          const chunk = parseObject(data);
-          if (chunk.error !== undefined && chunk.error !== null) throw streamError(request.model, chunk.error);
-          const piece = pieceOf(chunk);
-          if (piece) {
-            text += piece;
-            yield { type: "token", text: piece };
-          }
-          usage = usageOf(chunk) ?? usage;
-          reason = finishReasonOf(chunk) ?? reason;
-        }
-      } catch (error) {
-        throw fromThrown(error, request.signal);
-      }
-      if (!sawDone && reason === undefined) {
-        throw new AiError("ai_unavailable", `${request.model} stream ended before [DONE]`, undefined, true);
-      }
-      const finalUsage = usage ?? estimateUsage(estimatePromptTokens(messages), text);
-      yield { type: "usage", usage: finalUsage };
-      yield { type: "done", finishReason: decideFinish(reason, finalUsage, request.maxTokens) };
+      yield* chatStreamEvents(
+        output,
+        {
+          model: request.model,
+          pieceOf,
+          estimate: (text) => estimateUsage(estimatePromptTokens(messages), text),
+          finish: (reason, usage) => decideFinish(reason, usage, request.maxTokens),
+        },
+        request.signal,
+      );
     },
 
     async embed(request: EmbedRequest, meta: CallMeta): Promise<EmbedResult> {

@@ -4,6 +4,7 @@
  * tenant and carries scopes, an optional expiry, a revocation time and a last-used time.
  */
 import type { ApiKeySummary, CreateKeyBody, CreatedApiKey, Scope } from "@crispy/contracts";
+import { randomToken, sha256Hex } from "@crispy/worker-kit/util";
 
 export const KEY_PREFIX = "ce_";
 const DISPLAY_PREFIX_LENGTH = KEY_PREFIX.length + 8;
@@ -40,18 +41,9 @@ function toRecord(row: KeyRow): KeyRecord {
   };
 }
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 /** SHA-256 of a presented key, hex encoded: the only form in which keys are stored. */
 export async function hashKey(key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return sha256Hex(key);
 }
 
 /** Whether a string could be one of our keys at all (cheap rejection before hashing). */
@@ -70,8 +62,8 @@ export async function createKey(
   input: CreateKeyBody,
   now = new Date(),
 ): Promise<CreatedApiKey> {
-  const key = KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
-  const id = `key_${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
+  const key = KEY_PREFIX + randomToken(32);
+  const id = `key_${randomToken(12)}`;
   const scopes = [...new Set(input.scopes)].sort();
   const createdAt = now.toISOString();
   const expiresAt = input.expiresInSeconds

@@ -6,6 +6,7 @@
  */
 import type { Scope, TenantConfig } from "@crispy/contracts";
 import { tenantIdByHost, tenantsById } from "@crispy/tenants";
+import { configOf } from "../config";
 import { HttpError } from "../http/errors";
 import { isOriginAllowed } from "../http/cors";
 import type { AuthenticatedState, RequestState } from "../state";
@@ -84,7 +85,7 @@ export async function authenticate(
   }
   const now = Date.now();
   const record = checkUsable(
-    looksLikeKey(key) ? await lookupKey(env.KEYS_DB, await hashKey(key), Number(env.KEY_CACHE_TTL_MS), now) : null,
+    looksLikeKey(key) ? await lookupKey(env.KEYS_DB, await hashKey(key), configOf(env).KEY_CACHE_TTL_MS, now) : null,
     now,
   );
   if (tenant && record.tenantId !== tenant.id) {

@@ -5,23 +5,21 @@
  * the key is in the creation response only.
  */
 import { CreateKeyBodySchema } from "@crispy/contracts";
+import { sha256 } from "@crispy/worker-kit/util";
 import { createKey, listKeys, revokeKey } from "../auth/api-keys";
 import { tenantById } from "../auth/authenticate";
 import { forgetKey } from "../auth/key-cache";
+import { configOf } from "../config";
 import { readJson } from "../http/body";
 import { HttpError } from "../http/errors";
 import { enforceRateLimit, operatorContext } from "../limits";
 import type { Handler } from "./handler";
 
-async function digest(value: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
-}
-
 async function isOperator(request: Request, token: string | undefined): Promise<boolean> {
   if (!token) throw new HttpError("forbidden", "operator API is disabled: the OPERATOR_TOKEN secret is not set");
   const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
   if (!presented) return false;
-  return crypto.subtle.timingSafeEqual(await digest(presented), await digest(token));
+  return crypto.subtle.timingSafeEqual(await sha256(presented), await sha256(token));
 }
 
 function operatorRoute(handler: Handler): Handler {
@@ -30,7 +28,7 @@ function operatorRoute(handler: Handler): Handler {
     if (!tenant)
       throw new HttpError("tenant_unknown", `tenant "${(request.params.tenantId ?? "").slice(0, 64)}" does not exist`);
     await enforceRateLimit(env, state, operatorContext(env, state, tenant), { kind: "ip", id: state.clientIp });
-    if (!(await isOperator(request, env.OPERATOR_TOKEN))) {
+    if (!(await isOperator(request, configOf(env).OPERATOR_TOKEN))) {
       throw new HttpError(
         "unauthorized",
         "operator token required: Authorization: Bearer <OPERATOR_TOKEN>",
@@ -44,7 +42,7 @@ function operatorRoute(handler: Handler): Handler {
 }
 
 export const createTenantKey = operatorRoute(async (request, env, _ctx, state) => {
-  const body = await readJson(request, Number(env.MAX_BODY_BYTES), CreateKeyBodySchema);
+  const body = await readJson(request, configOf(env).MAX_BODY_BYTES, CreateKeyBodySchema);
   const created = await createKey(env.KEYS_DB, state.tenant!.id, body);
   return Response.json(created, { status: 201 });
 });

@@ -4,6 +4,7 @@
  * budgets and the model call, and returns SSE bytes that are piped straight to the client.
  */
 import { ChatBodySchema, type TenantConfig } from "@crispy/contracts";
+import { configOf } from "../config";
 import { readJson } from "../http/body";
 import { HttpError, unwrap } from "../http/errors";
 import { sseResponse } from "../http/sse";
@@ -15,7 +16,7 @@ export function requireFeature(config: TenantConfig, feature: keyof TenantConfig
 
 export const chat = tenantRoute("chat", async ({ request, env, tenant }) => {
   requireFeature(tenant.config, "chat");
-  const body = await readJson(request, Number(env.MAX_BODY_BYTES), ChatBodySchema);
+  const body = await readJson(request, configOf(env).MAX_BODY_BYTES, ChatBodySchema);
   const input = {
     message: body.message,
     ...(body.sessionId ? { sessionId: body.sessionId } : {}),

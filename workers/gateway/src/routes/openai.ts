@@ -5,6 +5,7 @@
  * `error.message` OpenAI clients read.
  */
 import { OpenAiChatBodySchema } from "@crispy/contracts";
+import { configOf } from "../config";
 import { readJson } from "../http/body";
 import { unwrap } from "../http/errors";
 import { sseResponse } from "../http/sse";
@@ -13,7 +14,7 @@ import { tenantRoute } from "./handler";
 
 export const chatCompletions = tenantRoute("chat", async ({ request, env, tenant }) => {
   requireFeature(tenant.config, "chat");
-  const body = await readJson(request, Number(env.MAX_BODY_BYTES), OpenAiChatBodySchema);
+  const body = await readJson(request, configOf(env).MAX_BODY_BYTES, OpenAiChatBodySchema);
   const result = unwrap(await env.CHAT.completions(tenant, body));
   return "body" in result ? sseResponse(result.body) : result;
 });

@@ -3,6 +3,7 @@
  * built from the tenant's documents with inline citations `[n]` that map to the returned sources.
  */
 import { SearchBodySchema } from "@crispy/contracts";
+import { configOf } from "../config";
 import { readJson } from "../http/body";
 import { unwrap } from "../http/errors";
 import { sseResponse } from "../http/sse";
@@ -11,7 +12,7 @@ import { tenantRoute } from "./handler";
 
 export const search = tenantRoute("search", async ({ request, env, tenant }) => {
   requireFeature(tenant.config, "search");
-  const body = await readJson(request, Number(env.MAX_BODY_BYTES), SearchBodySchema);
+  const body = await readJson(request, configOf(env).MAX_BODY_BYTES, SearchBodySchema);
   const query = {
     query: body.query,
     ...(body.topK !== undefined ? { topK: body.topK } : {}),

@@ -1,5 +1,7 @@
 /** `GET /v1/tenant` (who am I) and `GET /v1/mesh` (can my tenant reach every internal worker). */
-import type { TenantSummary } from "@crispy/contracts";
+import type { RpcResult, TenantContext, TenantSummary } from "@crispy/contracts";
+import { errorMessage, type PingReply } from "@crispy/worker-kit";
+import { INTERNAL_WORKERS } from "../mesh";
 import { tenantRoute } from "./handler";
 
 export const tenantSummary = tenantRoute(undefined, ({ state }): TenantSummary => {
@@ -15,20 +17,24 @@ export const tenantSummary = tenantRoute(undefined, ({ state }): TenantSummary =
   };
 });
 
+/** What the gateway needs of every internal worker's stub: the kit's ping. */
+interface Pingable {
+  ping(tenant: TenantContext): Promise<RpcResult<PingReply>>;
+}
+
 export const meshStatus = tenantRoute(undefined, async ({ env, tenant }) => {
-  const services = { chat: env.CHAT, rag: env.RAG, ingest: env.INGEST, tools: env.TOOLS } as const;
+  const bound = env as unknown as Record<string, Pingable | undefined>;
   const checks = await Promise.all(
-    Object.entries(services).map(async ([name, service]) => {
+    INTERNAL_WORKERS.map(async ({ name, binding }) => {
+      const service = bound[binding];
+      if (!service) return { name, ok: false, error: `the gateway has no ${binding} binding; run pnpm types` };
       const started = performance.now();
       try {
         const result = await service.ping(tenant);
-        return {
-          name,
-          ok: result.ok && result.value.tenantId === tenant.tenantId,
-          ms: Math.round((performance.now() - started) * 100) / 100,
-        };
+        const ms = Math.round((performance.now() - started) * 100) / 100;
+        return { name, ok: result.ok && result.value.tenantId === tenant.tenantId, ms };
       } catch (error) {
-        return { name, ok: false, error: (error as Error).message };
+        return { name, ok: false, error: errorMessage(error) };
       }
     }),
   );

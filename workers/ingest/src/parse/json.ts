@@ -6,6 +6,7 @@
  * string `title` (or else `name`) is the document's title.
  */
 import { fail, ok, type RpcResult } from "@crispy/contracts";
+import { errorMessage } from "@crispy/worker-kit/util";
 import { TextBuilder, normalizeText, oneLine, type ParsedDocument } from "./document";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -17,7 +18,7 @@ export function parseJson(source: string): RpcResult<ParsedDocument> {
   try {
     value = JSON.parse(normalizeText(source)) as Json;
   } catch (error) {
-    return fail("bad_request", `the file is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    return fail("bad_request", `the file is not valid JSON: ${errorMessage(error)}`);
   }
   const builder = new TextBuilder();
   if (value === null || typeof value !== "object") {

@@ -5,6 +5,7 @@
  * Encrypted, malformed and text-less (scanned) PDFs are "bad_request": there is nothing to index.
  */
 import { fail, ok, type RpcResult } from "@crispy/contracts";
+import { errorMessage } from "@crispy/worker-kit/util";
 import { TextBuilder, normalizeText, oneLine, type ParsedDocument } from "./document";
 
 export async function parsePdf(bytes: Uint8Array): Promise<RpcResult<ParsedDocument>> {
@@ -22,7 +23,7 @@ export async function parsePdf(bytes: Uint8Array): Promise<RpcResult<ParsedDocum
       await pdf.destroy();
     }
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     if (error instanceof Error && error.name === "PasswordException") {
       return fail("bad_request", "the PDF is encrypted; upload an unprotected copy");
     }

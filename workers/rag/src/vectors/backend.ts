@@ -11,24 +11,12 @@
  * vectors of a replaced or deleted version that linger (Vectorize applies mutations
  * asynchronously) are never served.
  */
-import type { IndexedChunk, Metadata } from "@crispy/contracts";
-import type { ReplacedVersion, TenantIndex, VectorProbe } from "../tenant-index";
+import { ConfigError } from "@crispy/worker-kit";
+import { configOf } from "../config";
 import { createVectorizeBackend, type VectorizeLike } from "./vectorize";
+import type { VectorBackend } from "./types";
 
-/** The TenantIndex calls a backend may make (the tenant's own stub). */
-export type IndexReader = Pick<DurableObjectStub<TenantIndex>, "matchingDocIds">;
-
-export interface VectorBackend {
-  readonly name: "durable-object" | "vectorize";
-  /** Whether the TenantIndex stores the embeddings itself (then put/remove do nothing). */
-  readonly inIndex: boolean;
-  /** Stores the vectors of a document version (before the TenantIndex commits it). */
-  put(tenantId: string, docId: string, version: number, chunks: IndexedChunk[]): Promise<void>;
-  /** Removes the vectors of a replaced or deleted version, except ids the current version reuses. */
-  remove(tenantId: string, docId: string, replaced: ReplacedVersion, current: ReplacedVersion | null): Promise<void>;
-  /** What the TenantIndex needs to rank the k chunks nearest to `vector` (cosine similarity). */
-  probe(tenantId: string, index: IndexReader, vector: number[], k: number, filter?: Metadata): Promise<VectorProbe>;
-}
+export type { IndexReader, VectorBackend } from "./types";
 
 const durableObjectBackend: VectorBackend = {
   name: "durable-object",
@@ -40,17 +28,14 @@ const durableObjectBackend: VectorBackend = {
   },
 };
 
-/** The backend VECTOR_BACKEND names; a misconfiguration throws at once, naming what to set. */
-export function vectorBackendFor(env: { VECTOR_BACKEND?: string; VECTORIZE?: VectorizeLike }): VectorBackend {
-  const name = env.VECTOR_BACKEND?.trim() || "durable-object";
-  if (name === "durable-object") return durableObjectBackend;
-  if (name === "vectorize") {
-    if (!env.VECTORIZE) {
-      throw new Error(
-        'VECTOR_BACKEND is "vectorize" but the VECTORIZE binding is missing: add "vectorize" to wrangler.jsonc',
-      );
-    }
-    return createVectorizeBackend(env.VECTORIZE);
+/** The backend the VECTOR_BACKEND var names; "vectorize" without the binding throws at once, naming what to set. */
+export function vectorBackendFor(env: RagEnv): VectorBackend {
+  if (configOf(env).VECTOR_BACKEND === "durable-object") return durableObjectBackend;
+  const binding = (env as RagEnv & { VECTORIZE?: VectorizeLike }).VECTORIZE;
+  if (!binding) {
+    throw new ConfigError(
+      'crispy-rag configuration: VECTOR_BACKEND is "vectorize" but the VECTORIZE binding is missing: add "vectorize" to wrangler.jsonc',
+    );
   }
-  throw new Error(`unknown VECTOR_BACKEND "${name}"; expected "durable-object" or "vectorize"`);
+  return createVectorizeBackend(binding);
 }

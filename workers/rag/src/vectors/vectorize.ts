@@ -20,8 +20,8 @@
  *   within the namespace and the TenantIndex filters the matches: still exact, possibly fewer hits.
  */
 import type { IndexedChunk, Metadata } from "@crispy/contracts";
-import type { ChunkRef, ReplacedVersion, VectorProbe } from "../tenant-index";
-import type { IndexReader, VectorBackend } from "./backend";
+import { base64url, sha256 } from "@crispy/worker-kit/util";
+import type { ChunkRef, IndexReader, ReplacedVersion, VectorBackend, VectorProbe } from "./types";
 
 /** The parts of the Vectorize binding used here (both the V1 and V2 binding types satisfy it). */
 export interface VectorizeLike {
@@ -43,17 +43,11 @@ const MAX_FILTER_DOCS = 50;
 
 const encoder = new TextEncoder();
 
-function base64url(bytes: ArrayBuffer): string {
-  let binary = "";
-  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 /** The Vectorize id of a tenant's document version's n-th chunk (≤ 64 bytes). */
 export async function vectorId(tenantId: string, docId: string, version: number, n: number): Promise<string> {
   const id = `${tenantId}:${docId}#${version}#${n}`;
   if (encoder.encode(id).byteLength <= VECTORIZE_LIMITS.maxIdBytes) return id;
-  return `h:${base64url(await crypto.subtle.digest("SHA-256", encoder.encode(id)))}`;
+  return `h:${base64url(await sha256(id))}`;
 }
 
 async function idsOf(tenantId: string, docId: string, version: ReplacedVersion): Promise<string[]> {

@@ -1,0 +1,12 @@
+/**
+ * @crispy/worker-kit — what every worker of the mesh shares at run time: the internal
+ * entrypoint base (ping, RPC-only fetch), Durable Object names (`stubFor`), the SSE writer,
+ * configuration parsed once with zod, and small helpers (also importable alone from
+ * `@crispy/worker-kit/util`, which has no runtime dependency).
+ */
+export { InternalEntrypoint, type PingReply } from "./entrypoint";
+export { tenantProblem } from "./tenant";
+export { stubFor } from "./stubs";
+export { SseWriter, sseFrame, type SseWriterOptions } from "./sse-writer";
+export { ConfigError, envEnum, envInt, envOptionalString, envOptionalUrl, parseEnv } from "./config";
+export { base64url, errorMessage, hex, randomToken, sha256, sha256Hex } from "./util";

@@ -1,0 +1,86 @@
+/**
+ * The byte side of every server-sent-event body a worker returns over RPC (chat turns, streamed
+ * search): frames are queued for the reader at once (never buffered, never awaited, so a slow
+ * reader stalls nothing), an optional `: keep-alive` comment goes out whenever `heartbeatMs`
+ * passes without a write, and a reader that went away is reported once to `onCancel`.
+ *
+ * Why a native pipe and not `new ReadableStream({ cancel })`: across RPC, workerd does not run a
+ * JS source's cancel when the receiver cancels, but it does error a native pipe's writer on the
+ * next write. So a cancel is noticed at the next frame or, while idle, at the next heartbeat.
+ *
+ * After `end` or a cancel nothing more is written and the heartbeat stops.
+ */
+const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
+
+export interface SseWriterOptions {
+  /** Send a keep-alive comment after this many idle milliseconds; 0 or absent: never. */
+  heartbeatMs?: number;
+  /** Called once when the reader is found gone (cancelled or disconnected) before the end. */
+  onCancel?: () => void;
+}
+
+export class SseWriter {
+  readonly body: ReadableStream<Uint8Array>;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #onCancel: () => void;
+  #open = true;
+  #wroteSinceTick = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: SseWriterOptions = {}) {
+    this.#onCancel = options.onCancel ?? (() => undefined);
+    const pipe = new IdentityTransformStream();
+    this.body = pipe.readable as ReadableStream<Uint8Array>;
+    this.#writer = pipe.writable.getWriter();
+    this.#writer.closed.catch(() => this.#readerGone());
+    const heartbeatMs = options.heartbeatMs ?? 0;
+    if (heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => {
+        if (!this.#wroteSinceTick) this.#send(KEEP_ALIVE);
+        this.#wroteSinceTick = false;
+      }, heartbeatMs);
+    }
+  }
+
+  /** Whether the reader is still there (no end, no cancel yet). */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  /** Queues one or more complete frames; an empty string writes nothing. */
+  write(frames: string): void {
+    if (frames === "" || !this.#open) return;
+    this.#wroteSinceTick = true;
+    this.#send(encoder.encode(frames));
+  }
+
+  /** Writes the last frames and closes the stream. */
+  end(frames = ""): void {
+    if (!this.#open) return;
+    this.write(frames);
+    this.#stop();
+    this.#writer.close().catch(() => undefined);
+  }
+
+  #send(bytes: Uint8Array): void {
+    if (!this.#open) return;
+    this.#writer.write(bytes).catch(() => this.#readerGone());
+  }
+
+  #readerGone(): void {
+    if (!this.#open) return;
+    this.#stop();
+    this.#onCancel();
+  }
+
+  #stop(): void {
+    this.#open = false;
+    clearInterval(this.#heartbeat);
+  }
+}
+
+/** One SSE frame: optional `id`, optional `event`, and `data` as JSON. */
+export function sseFrame(data: unknown, event?: string, id?: number): string {
+  return `${id === undefined ? "" : `id: ${id}\n`}${event === undefined ? "" : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`;
+}
