@@ -1,72 +1,86 @@
 /**
- * A turn's token reservation against the tenant's budgets, held through crispy-ratelimit: reserve
- * the estimate (prompt + maximum completion) before the model is called, then settle what was
- * actually used, or release when nothing ran.
+ * A turn's tokens against the tenant's budget, through the TurnBudget the gateway passed in (an
+ * RPC stub of the gateway's own object, which spends the gateway isolate's lease of the budget):
+ * reserve what the next model call may spend before it is made — re-estimated once the turn knows
+ * the prompt it will actually send (after waiting in the session's queue, after retrieval) — then
+ * settle once with what was used.
  *
  * Invariants:
- * - A reservation is closed at most once (settle or release); later calls do nothing.
- * - Closing never throws: if the ratelimit worker cannot be reached, the reservation stays open
- *   and crispy-ratelimit charges it at its estimate when it expires (conservative by design).
+ * - A model call is made only with its prompt and its maximum completion reserved (`ensure`).
+ * - The budget is settled exactly once (settle, or release = settle 0); later calls do nothing.
+ * - Settling never throws: if the gateway cannot be reached, its pool settles the turn at its whole
+ *   reservation after a while (conservative by design), and a warning is logged here.
  */
-import type { Reservation, RpcResult, TenantContext } from "@crispy/contracts";
+import type { RpcResult, TenantContext, TurnBudget } from "@crispy/contracts";
 import { log } from "@crispy/observability";
+import { errorMessage } from "@crispy/worker-kit";
 
-type Ratelimit = ChatEnv["RATELIMIT"];
+/** A TurnBudget as received over RPC: a stub that may be duplicated and disposed. */
+export type BudgetStub = TurnBudget & { dup?(): BudgetStub; [Symbol.dispose]?(): void };
 
-export class TokenReservation {
-  readonly #ratelimit: Ratelimit;
+export class TurnTokens {
+  readonly #budget: BudgetStub;
   readonly #tenant: TenantContext;
-  readonly #reservation: Reservation;
+  #reserved = 0;
   #closed = false;
 
-  private constructor(ratelimit: Ratelimit, tenant: TenantContext, reservation: Reservation) {
-    this.#ratelimit = ratelimit;
+  private constructor(budget: BudgetStub, tenant: TenantContext) {
+    this.#budget = budget;
     this.#tenant = tenant;
-    this.#reservation = reservation;
   }
 
-  /** Reserves `tokens`; fails with "budget_exceeded" (details: resetsAt, remaining, window). */
-  static async open(ratelimit: Ratelimit, tenant: TenantContext, tokens: number): Promise<RpcResult<TokenReservation>> {
-    const result = (await ratelimit.reserve(tenant, Math.ceil(tokens))) as RpcResult<Reservation>;
+  /**
+   * Keeps a budget received as an RPC argument usable after the call that brought it returns,
+   * and reserves `tokens` on it; "budget_exceeded" (details: resetsAt, remaining, window) fails.
+   */
+  static async open(budget: BudgetStub, tenant: TenantContext, tokens: number): Promise<RpcResult<TurnTokens>> {
+    if (typeof budget?.reserve !== "function" || typeof budget.settle !== "function") {
+      return { ok: false, error: { code: "bad_request", message: "a turn needs the gateway's budget (a TurnBudget)" } };
+    }
+    const turn = new TurnTokens(budget.dup?.() ?? budget, tenant);
+    const reserved = await turn.ensure(tokens);
+    if (!reserved.ok) {
+      await turn.release();
+      return reserved;
+    }
+    return { ok: true, value: turn };
+  }
+
+  /** Tokens reserved so far. */
+  get reserved(): number {
+    return this.#reserved;
+  }
+
+  /** Makes sure at least `tokens` are reserved in all, reserving the difference. */
+  async ensure(tokens: number): Promise<RpcResult<void>> {
+    const more = Math.ceil(tokens) - this.#reserved;
+    if (more <= 0) return { ok: true, value: undefined };
+    const result = await this.#budget.reserve(more);
     if (!result.ok) return result;
-    return { ok: true, value: new TokenReservation(ratelimit, tenant, result.value) };
+    this.#reserved = result.value.reserved;
+    return { ok: true, value: undefined };
   }
 
-  /** The estimate that was reserved. */
-  get tokens(): number {
-    return this.#reservation.tokens;
-  }
-
-  /** Charges `actualTokens` and closes the reservation. */
+  /** Charges `actualTokens` and ends the turn's budget. */
   async settle(actualTokens: number): Promise<void> {
-    await this.#close("settle", () =>
-      this.#ratelimit.settle(this.#tenant, this.#reservation.reservationId, Math.ceil(actualTokens)),
-    );
-  }
-
-  /** Closes the reservation without charging (nothing ran). */
-  async release(): Promise<void> {
-    await this.#close("release", () => this.#ratelimit.release(this.#tenant, this.#reservation.reservationId));
-  }
-
-  async #close(action: string, call: () => Promise<{ ok: boolean }>): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      const result = (await call()) as RpcResult<unknown>;
-      if (!result.ok) this.#warn(action, result.error.message);
+      await this.#budget.settle(Math.ceil(actualTokens));
     } catch (error) {
-      this.#warn(action, error instanceof Error ? error.message : String(error));
+      log("warn", "chat.budget_not_settled", {
+        tenantId: this.#tenant.tenantId,
+        requestId: this.#tenant.requestId,
+        reserved: this.#reserved,
+        reason: errorMessage(error),
+      });
+    } finally {
+      this.#budget[Symbol.dispose]?.();
     }
   }
 
-  #warn(action: string, reason: string): void {
-    log("warn", "chat.reservation_not_closed", {
-      tenantId: this.#tenant.tenantId,
-      requestId: this.#tenant.requestId,
-      action,
-      reservationId: this.#reservation.reservationId,
-      reason,
-    });
+  /** Ends the turn's budget without charging (no model ran). */
+  async release(): Promise<void> {
+    await this.settle(0);
   }
 }

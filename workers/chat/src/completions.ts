@@ -24,12 +24,12 @@ import {
 } from "@crispy/contracts";
 import { aiFromEnv, modelsFor } from "./ai";
 import { configOf } from "./config";
-import { TokenReservation } from "./budget";
+import { type BudgetStub, TurnTokens } from "./budget";
 import { fitContext } from "./context-window";
 import { newTurnId } from "./ids";
 import type { NewMessage } from "./messages";
 import { completionOf, type OpenAiChatCompletion } from "./openai";
-import { NO_OBSERVER, SseStream } from "./sse";
+import { SseStream } from "./sse";
 import { MAX_COMPLETION_TOKENS, runTurn, type ModelReply, type TurnCall, type TurnFailure } from "./turn";
 
 export async function startCompletion(
@@ -37,6 +37,7 @@ export async function startCompletion(
   ctx: ExecutionContext,
   tenant: TenantContext,
   body: OpenAiChatBody,
+  budget: BudgetStub,
   format: StreamFormat,
 ): Promise<RpcResult<StartedStream | OpenAiChatCompletion>> {
   const models = modelsFor(tenant, body.model);
@@ -48,7 +49,7 @@ export async function startCompletion(
 
   const window = fitContext(body.messages.map((m) => ({ ...m, tokens: estimateTokens(m.content) })));
   const maxTokens = body.max_tokens ?? MAX_COMPLETION_TOKENS;
-  const reservation = await TokenReservation.open(env.RATELIMIT, tenant, window.promptTokens + maxTokens);
+  const reservation = await TurnTokens.open(budget, tenant, window.promptTokens + maxTokens);
   if (!reservation.ok) return reservation;
 
   const turnId = newTurnId();
@@ -75,7 +76,7 @@ export async function startCompletion(
   };
 
   if (!body.stream) {
-    const outcome = await runTurn(call, () => window, commit, NO_OBSERVER);
+    const outcome = await runTurn(call, () => window, commit, null);
     if (!outcome.ok) return fail(outcome.failure.code, outcome.failure.message);
     return ok(completionOf(id, created, outcome.reply));
   }

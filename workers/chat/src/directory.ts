@@ -10,8 +10,10 @@
  *   Pages are cut by position, so a cursor never repeats an item within one listing pass.
  * - The title is the first user message (trimmed, whitespace collapsed, ≤ TITLE_MAX_CHARS); it is
  *   set once and only replaced after a reset cleared it.
+ * - A session is listed from its first committed turn on (`create`, by its ChatSession); a turn
+ *   that fails or is aborted before leaves no entry.
  * - Only the ChatSession of a session (after a commit, reset or expiry) and the chat entrypoint
- *   (create, delete) write here.
+ *   (delete) write here.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -70,14 +72,17 @@ export class SessionDirectory extends DurableObject<ChatEnv> {
     this.#migrate();
   }
 
-  /** Adds a new, empty session titled by its first user message. */
-  async create(sessionId: string, firstMessage: string): Promise<SessionSummary> {
+  /** Lists a new session once its first turn has committed, titled by its first user message. */
+  async create(sessionId: string, update: SessionUpdate): Promise<SessionSummary> {
     const now = Date.now();
     this.#sql.exec(
       `INSERT INTO sessions (id, title, message_count, created_at, updated_at, position)
-       VALUES (?, ?, 0, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET message_count = excluded.message_count, updated_at = excluded.updated_at,
+         position = excluded.position`,
       sessionId,
-      titleFrom(firstMessage),
+      titleFrom(update.title ?? ""),
+      update.messageCount,
       now,
       now,
       this.#nextPosition(),

@@ -40,8 +40,10 @@ import {
   type StartedStream,
   type StreamFormat,
   type TenantContext,
+  type TurnBudget,
 } from "@crispy/contracts";
 import { InternalEntrypoint, stubFor } from "@crispy/worker-kit";
+import type { BudgetStub } from "./budget";
 import { startCompletion } from "./completions";
 import { newSessionId } from "./ids";
 import { SessionDirectory } from "./directory";
@@ -52,6 +54,12 @@ function notFound(sessionId: string): { ok: false; error: RpcError } {
   return fail("not_found", `session "${sessionId.slice(0, 64)}" does not exist`);
 }
 
+/** A budget stub received as an argument, kept usable past the end of the call that brought it. */
+function kept(budget: TurnBudget): BudgetStub {
+  const stub = budget as BudgetStub;
+  return stub?.dup?.() ?? stub;
+}
+
 const PAGE_SIZES = { defaultSize: CHAT_LIMITS.defaultPageSize, maxSize: CHAT_LIMITS.maxPageSize };
 
 export { ChatSession, SessionDirectory };
@@ -59,29 +67,38 @@ export { ChatSession, SessionDirectory };
 export default class ChatService extends InternalEntrypoint<ChatEnv> {
   protected readonly worker = "chat";
 
-  /** Starts a turn (a new session when `input.sessionId` is absent); its answer streams as SSE. */
-  async stream(tenant: TenantContext, input: ChatTurnInput, format: StreamFormat): Promise<RpcResult<StartedStream>> {
+  /**
+   * Starts a turn (a new session when `input.sessionId` is absent); its answer streams as SSE.
+   * `budget` is the gateway's TurnBudget for it.
+   */
+  async stream(
+    tenant: TenantContext,
+    input: ChatTurnInput,
+    format: StreamFormat,
+    budget: TurnBudget,
+  ): Promise<RpcResult<StartedStream>> {
     const target = await this.#target(tenant, input.sessionId);
     if (!target.ok) return target;
     const session = stubFor(this.env.CHAT_SESSION, tenant.tenantId, target.value.sessionId);
-    return (await session.stream(tenant, target.value, input, format)) as RpcResult<StartedStream>;
+    return (await session.stream(tenant, target.value, input, format, kept(budget))) as RpcResult<StartedStream>;
   }
 
   /** Runs a turn to the end (a new session when `input.sessionId` is absent); no streaming. */
-  async complete(tenant: TenantContext, input: ChatTurnInput): Promise<RpcResult<ChatTurnReply>> {
+  async complete(tenant: TenantContext, input: ChatTurnInput, budget: TurnBudget): Promise<RpcResult<ChatTurnReply>> {
     const target = await this.#target(tenant, input.sessionId);
     if (!target.ok) return target;
     const session = stubFor(this.env.CHAT_SESSION, tenant.tenantId, target.value.sessionId);
-    return session.complete(tenant, target.value, input);
+    return session.complete(tenant, target.value, input, kept(budget));
   }
 
   /** OpenAI-style chat completion over the client's messages; SSE when `body.stream`, else JSON. */
   async completions(
     tenant: TenantContext,
     body: OpenAiChatBody,
+    budget: TurnBudget,
     format: StreamFormat = "openai",
   ): Promise<RpcResult<StartedStream | OpenAiChatCompletion>> {
-    return startCompletion(this.env, this.ctx, tenant, body, format);
+    return startCompletion(this.env, this.ctx, tenant, body, budget, format);
   }
 
   /** One page of the tenant's sessions, most recently updated first. */

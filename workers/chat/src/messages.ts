@@ -53,14 +53,25 @@ export class MessageStore {
   readonly #storage: DurableObjectStorage;
   readonly #sql: SqlStorage;
 
+  /** Whether the tables exist; false after `wipe` until the next use creates them again. */
+  #ready = false;
+
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
     this.#sql = storage.sql;
-    this.migrate();
+    this.#migrate();
   }
 
-  /** Creates the tables when missing (on construction, and again after the storage was wiped). */
-  migrate(): void {
+  /** Deletes every row and table (the object's whole storage); the next use creates the tables again. */
+  async wipe(): Promise<void> {
+    await this.#storage.deleteAll();
+    this.#ready = false;
+  }
+
+  /** Creates the tables when missing (on construction, and on first use after a wipe). */
+  #migrate(): void {
+    if (this.#ready) return;
+    this.#ready = true;
     migrateSchema(this.#storage, [
       `
         CREATE TABLE messages (
@@ -83,6 +94,7 @@ export class MessageStore {
 
   /** Which session this is and when it expires; null before its first turn. */
   session(): SessionRecord | null {
+    this.#migrate();
     const row = this.#sql
       .exec<{ tenant_id: string; session_id: string; expires_at: number }>(
         "SELECT tenant_id, session_id, expires_at FROM session",
@@ -93,6 +105,7 @@ export class MessageStore {
 
   /** Records which session this is and pushes its expiry to `expiresAt`. */
   saveSession(record: SessionRecord): void {
+    this.#migrate();
     this.#sql.exec(
       `INSERT INTO session (singleton, tenant_id, session_id, expires_at) VALUES (1, ?, ?, ?)
        ON CONFLICT (singleton) DO UPDATE SET
@@ -107,6 +120,7 @@ export class MessageStore {
 
   /** The most recent messages, newest first, for as long as `take` asks for more. */
   recent(take: (message: CountedMessage) => boolean): CountedMessage[] {
+    this.#migrate();
     const out: CountedMessage[] = [];
     const cursor = this.#sql.exec<Pick<MessageRow, "role" | "content" | "tokens">>(
       "SELECT role, content, tokens FROM messages ORDER BY seq DESC",
@@ -124,6 +138,7 @@ export class MessageStore {
    * (its new expiry), in one transaction.
    */
   commitTurn(turnId: string, messages: readonly NewMessage[], maxMessages: number, session: SessionRecord): void {
+    this.#migrate();
     const now = Date.now();
     this.#storage.transactionSync(() => {
       this.saveSession(session);
@@ -147,6 +162,7 @@ export class MessageStore {
 
   /** Messages after `afterSeq`, oldest first; one more than `limit` tells whether more follow. */
   page(afterSeq: number, limit: number): { items: MessageRecord[]; more: boolean } {
+    this.#migrate();
     const rows = this.#sql
       .exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit + 1)
       .toArray();
@@ -154,11 +170,13 @@ export class MessageStore {
   }
 
   count(): number {
+    this.#migrate();
     return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages").one().n;
   }
 
   /** Deletes every message (the session itself stays). */
   clear(): void {
+    this.#migrate();
     this.#sql.exec("DELETE FROM messages");
   }
 }

@@ -4,14 +4,19 @@
  * session are serialised: concurrent turns queue on a promise-chain mutex and run one after
  * another, each seeing the history its predecessors committed; none is lost.
  *
- * A turn: admission (model allowed? tokens reserved via crispy-ratelimit; a new session is added
- * to the tenant's SessionDirectory) → its place in the queue → context by token budget → model
- * call, streamed → commit of user + assistant message in one transaction → directory update →
+ * A turn: admission (model allowed? its estimate reserved on the gateway's TurnBudget) → its place
+ * in the queue → context by token budget (+ retrieved passages for RAG) → the reservation topped
+ * up to the prompt it will really send, or the turn refused → model call → commit of user +
+ * assistant message in one transaction → directory update (a new session is listed only now) →
  * settle. Failures before streaming are returned as RpcResult values.
  *
  * Invariants:
  * - No half turn: a failed, aborted (client cancel) or superseded (reset, delete) turn commits
- *   nothing; see turn.ts for how its reservation is closed.
+ *   nothing; see turn.ts for how its reservation is closed. A new session whose first turn fails
+ *   leaves nothing behind: it was never listed, and its object's storage is deleted.
+ * - The budget holds for queued turns: the reservation made at admission is only an estimate; the
+ *   model is called only once the prompt the turn sends (history committed ahead of it included)
+ *   is reserved.
  * - Retention: every turn, reset and commit pushes the expiry to now + `sessions.retentionDays`
  *   and sets the alarm to it; the alarm deletes the whole session (messages, record, directory
  *   entry) once it is due. `sessions.maxMessages` is enforced at commit (oldest dropped first).
@@ -39,7 +44,7 @@ import {
 import { log } from "@crispy/observability";
 import { aiFromEnv, modelsFor } from "./ai";
 import { configOf } from "./config";
-import { TokenReservation } from "./budget";
+import { type BudgetStub, TurnTokens } from "./budget";
 import {
   CONTEXT_TOKEN_BUDGET,
   MESSAGE_OVERHEAD_TOKENS,
@@ -51,7 +56,7 @@ import { newTurnId } from "./ids";
 import { MessageStore, type NewMessage } from "./messages";
 import { Mutex } from "./mutex";
 import { NOTHING_RETRIEVED, retrieveFor, wantsRag } from "./retrieval";
-import { NO_OBSERVER, SseStream, type TurnObserver, type TurnSummary } from "./sse";
+import { SseStream, type TurnObserver, type TurnSummary } from "./sse";
 import { MAX_COMPLETION_TOKENS, runTurn, type ModelReply, type TurnFailure, type TurnOutcome } from "./turn";
 
 const DAY_MS = 86_400_000;
@@ -68,8 +73,9 @@ interface AdmittedTurn {
   turnId: string;
   input: ChatTurnInput;
   models: string[];
-  reservation: TokenReservation;
+  reservation: TurnTokens;
   controller: AbortController;
+  isNew: boolean;
   /** Filled when the turn starts, for a RAG turn. */
   sources?: SearchSource[];
 }
@@ -95,8 +101,9 @@ export class ChatSession extends DurableObject<ChatEnv> {
     target: SessionTarget,
     input: ChatTurnInput,
     format: StreamFormat,
+    budget: BudgetStub,
   ): Promise<RpcResult<StartedStream>> {
-    const admitted = await this.#admit(tenant, target, input);
+    const admitted = await this.#admit(tenant, target, input, budget);
     if (!admitted.ok) return admitted;
     const turn = admitted.value;
     const sse = new SseStream(format, {
@@ -126,16 +133,13 @@ export class ChatSession extends DurableObject<ChatEnv> {
     tenant: TenantContext,
     target: SessionTarget,
     input: ChatTurnInput,
+    budget: BudgetStub,
   ): Promise<RpcResult<ChatTurnReply>> {
-    const admitted = await this.#admit(tenant, target, input);
+    const admitted = await this.#admit(tenant, target, input, budget);
     if (!admitted.ok) return admitted;
     const turn = admitted.value;
-    const outcome = await this.#run(turn, NO_OBSERVER);
-    if (!outcome.ok) {
-      // A session created for this turn was never shown to anyone: do not leave it empty behind.
-      if (target.isNew) await this.#forget(tenant.tenantId, target.sessionId);
-      return fail(outcome.failure.code, outcome.failure.message);
-    }
+    const outcome = await this.#run(turn, null);
+    if (!outcome.ok) return fail(outcome.failure.code, outcome.failure.message);
     const { model, text, usage } = outcome.reply;
     return ok({
       sessionId: turn.sessionId,
@@ -155,7 +159,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
     messages: NewMessage[],
   ): Promise<RpcResult<{ messageCount: number }>> {
     return this.#lock.run(async () => {
-      const problem = await this.#commit(tenant, sessionId, turnId, messages);
+      const problem = await this.#commit(tenant, sessionId, turnId, messages, false);
       return problem ? fail(problem.code, problem.message) : ok({ messageCount: this.#store.count() });
     });
   }
@@ -198,17 +202,23 @@ export class ChatSession extends DurableObject<ChatEnv> {
     await this.#forget(session.tenantId, session.sessionId);
   }
 
-  async #admit(tenant: TenantContext, target: SessionTarget, input: ChatTurnInput): Promise<RpcResult<AdmittedTurn>> {
+  async #admit(
+    tenant: TenantContext,
+    target: SessionTarget,
+    input: ChatTurnInput,
+    budget: BudgetStub,
+  ): Promise<RpcResult<AdmittedTurn>> {
     const models = modelsFor(tenant, input.model);
     if (!models.ok) return models;
+    // An estimate from the history as it stands; the turn re-reserves for its real prompt when it runs.
     const estimate = this.#window(input).promptTokens + MAX_COMPLETION_TOKENS;
-    const reservation = await TokenReservation.open(this.env.RATELIMIT, tenant, estimate);
-    if (!reservation.ok) return reservation;
+    const reservation = await TurnTokens.open(budget, tenant, estimate);
+    if (!reservation.ok) {
+      if (target.isNew) await this.#wipe();
+      return reservation;
+    }
     try {
-      if (target.isNew) {
-        await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).create(target.sessionId, input.message);
-      }
-      await this.#keepAlive(tenant, target.sessionId);
+      if (!target.isNew) await this.#keepAlive(tenant, target.sessionId);
     } catch (error) {
       await reservation.value.release();
       throw error;
@@ -223,36 +233,40 @@ export class ChatSession extends DurableObject<ChatEnv> {
       models: models.value,
       reservation: reservation.value,
       controller,
+      isNew: target.isNew,
     });
   }
 
-  /** Runs an admitted turn in its place in the session's queue. */
-  async #run(turn: AdmittedTurn, observer: TurnObserver): Promise<TurnOutcome> {
+  /** Runs an admitted turn in its place in the session's queue; `observer` null: not streamed. */
+  async #run(turn: AdmittedTurn, observer: TurnObserver | null): Promise<TurnOutcome> {
     const { tenant, sessionId, turnId, input } = turn;
     try {
-      return await this.#lock.run(async () => {
+      const outcome = await this.#lock.run(async () => {
         const retrieved = turn.controller.signal.aborted
           ? NOTHING_RETRIEVED
           : await retrieveFor(this.env, tenant, input);
         if (wantsRag(tenant, input)) {
           turn.sources = retrieved.sources;
-          observer.sources(retrieved.sources);
+          observer?.sources(retrieved.sources);
         }
         return runTurn(
           {
             ai: this.#ai,
             models: turn.models,
             maxTokens: MAX_COMPLETION_TOKENS,
-            meta: callMeta(tenant, sessionId ? { turnId, sessionId } : { turnId }),
+            meta: callMeta(tenant, { turnId, sessionId }),
             signal: turn.controller.signal,
             reservation: turn.reservation,
             context: retrieved.context,
           },
           () => this.#window(input),
-          (reply) => this.#commit(tenant, sessionId, turnId, exchangeOf(input, reply)),
+          (reply) => this.#commit(tenant, sessionId, turnId, exchangeOf(input, reply), turn.isNew),
           observer,
         );
       });
+      // A new session whose first turn did not commit was never listed: its storage goes too.
+      if (!outcome.ok && turn.isNew && this.#store.count() === 0) await this.#wipe();
+      return outcome;
     } finally {
       this.#turns.delete(turn.controller);
     }
@@ -282,16 +296,19 @@ export class ChatSession extends DurableObject<ChatEnv> {
     sessionId: string,
     turnId: string,
     messages: NewMessage[],
+    isNew: boolean,
   ): Promise<TurnFailure | null> {
     const { maxMessages, retentionDays } = tenant.config.sessions;
     const expiresAt = Date.now() + retentionDays * DAY_MS;
     this.#store.commitTurn(turnId, messages, maxMessages, { tenantId: tenant.tenantId, sessionId, expiresAt });
     await this.ctx.storage.setAlarm(expiresAt);
     const title = messages.find((m) => m.role === "user")?.content;
-    const listed = await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).touch(sessionId, {
-      messageCount: this.#store.count(),
-      ...(title ? { title } : {}),
-    });
+    const directory = stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId);
+    const update = { messageCount: this.#store.count(), ...(title ? { title } : {}) };
+    // A new session is listed from its first committed turn on; before, nothing shows it.
+    let listed = true;
+    if (isNew) await directory.create(sessionId, update);
+    else listed = await directory.touch(sessionId, update);
     if (listed) return null;
     await this.#wipe();
     return { code: "not_found", message: `session "${sessionId}" was deleted during the turn` };
@@ -316,8 +333,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
 
   async #wipe(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
-    this.#store.migrate();
+    await this.#store.wipe();
   }
 
   #logBug(turn: AdmittedTurn, error: unknown): void {

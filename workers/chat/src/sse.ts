@@ -34,9 +34,6 @@ export interface TurnObserver {
   token(text: string): void;
 }
 
-/** For non-streaming turns: progress is not reported anywhere. */
-export const NO_OBSERVER: TurnObserver = { sources() {}, model() {}, token() {} };
-
 /** Formats a turn's events into SSE frames. */
 interface Dialect {
   sources(sources: SearchSource[]): string;

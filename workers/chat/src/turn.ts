@@ -5,6 +5,9 @@
  * and by stateless OpenAI-style completions.
  *
  * Invariants:
+ * - The model is called only once the prompt it will be sent and its maximum completion are
+ *   reserved against the budget (`reservation.ensure`, measured as the provider will count them);
+ *   a turn that does not fit fails with "budget_exceeded" and calls no model.
  * - Nothing is committed unless the model finished (`done`) and the turn was not aborted; the
  *   abort check and the caller's synchronous commit run in the same event, so a turn aborted by a
  *   cancel, reset or delete can never commit afterwards. No half turn is ever kept.
@@ -13,10 +16,17 @@
  *   released when nothing was produced.
  * - A turn that was aborted before its turn came (queued behind another) never calls the model.
  */
-import { estimateTokens, type CallMeta, type ContextPassage, type ResilientAi } from "@crispy/ai";
+import {
+  type CallMeta,
+  type ContextPassage,
+  estimatePromptTokens,
+  estimateTokens,
+  type ResilientAi,
+  withContext,
+} from "@crispy/ai";
 import type { ErrorCode, TokenUsage } from "@crispy/contracts";
 import { log } from "@crispy/observability";
-import type { TokenReservation } from "./budget";
+import type { TurnTokens } from "./budget";
 import type { ContextWindow } from "./context-window";
 import type { TurnObserver } from "./sse";
 
@@ -36,13 +46,13 @@ export interface ModelReply {
 }
 
 export interface TurnCall {
-  ai: Pick<ResilientAi, "chatStream">;
+  ai: Pick<ResilientAi, "chatStream" | "chat">;
   models: string[];
   maxTokens: number;
   meta: CallMeta;
   /** Aborted by a client cancel, or by a reset/delete of the session (reason: a TurnFailure). */
   signal: AbortSignal;
-  reservation: TokenReservation;
+  reservation: TurnTokens;
   /** Retrieved passages for a RAG turn; the model cites them as [n]. */
   context?: ContextPassage[];
 }
@@ -69,7 +79,7 @@ export async function runTurn(
   call: TurnCall,
   prompt: () => ContextWindow,
   commit: (reply: ModelReply) => Promise<TurnFailure | null>,
-  observer: TurnObserver,
+  observer: TurnObserver | null,
 ): Promise<TurnOutcome> {
   const { signal, reservation } = call;
   if (signal.aborted) {
@@ -78,41 +88,53 @@ export async function runTurn(
   }
 
   const window = prompt();
+  const context = call.context?.length ? call.context : undefined;
+  const promptTokens = estimatePromptTokens(withContext(window.messages, context));
+  const reserved = await reservation.ensure(promptTokens + call.maxTokens);
+  if (!reserved.ok) {
+    await reservation.release();
+    return { ok: false, failure: { code: reserved.error.code, message: reserved.error.message } };
+  }
+  const request = {
+    models: call.models,
+    messages: window.messages,
+    maxTokens: call.maxTokens,
+    signal,
+    ...(context ? { context } : {}),
+  };
+
   let model: string | null = null;
   let text = "";
   let produced = false;
   let usage: TokenUsage | null = null;
   let finishReason: "stop" | "length" | null = null;
   try {
-    const events = call.ai.chatStream(
-      {
-        models: call.models,
-        messages: window.messages,
-        maxTokens: call.maxTokens,
-        signal,
-        ...(call.context?.length ? { context: call.context } : {}),
-      },
-      call.meta,
-    );
-    for await (const event of events) {
-      if (event.type === "model") {
-        model = event.model;
-        observer.model(event.model);
-      } else if (event.type === "token") {
-        produced = true;
-        text += event.text;
-        observer.token(event.text);
-      } else if (event.type === "usage") {
-        usage = event.usage;
-      } else if (event.finishReason === "error") {
-        throw new Error(`${model ?? "the model"} ended its answer with an error`);
-      } else {
-        finishReason = event.finishReason;
+    if (observer === null) {
+      // A non-streaming turn asks the provider for one whole answer (no stream to read through).
+      const result = await call.ai.chat(request, call.meta);
+      ({ model, text, usage, finishReason } = result);
+      produced = true;
+    } else {
+      for await (const event of call.ai.chatStream(request, call.meta)) {
+        if (event.type === "model") {
+          model = event.model;
+          observer.model(event.model);
+        } else if (event.type === "token") {
+          produced = true;
+          text += event.text;
+          observer.token(event.text);
+        } else if (event.type === "usage") {
+          usage = event.usage;
+        } else if (event.finishReason === "error") {
+          throw new Error(`${model ?? "the model"} ended its answer with an error`);
+        } else {
+          finishReason = event.finishReason;
+        }
       }
     }
     if (finishReason === null) throw new Error(`${model ?? "the model"} stopped without finishing`);
   } catch (error) {
-    if (produced) await reservation.settle(window.promptTokens + estimateTokens(text));
+    if (produced) await reservation.settle(promptTokens + estimateTokens(text));
     else await reservation.release();
     if (signal.aborted) return { ok: false, failure: abortFailure(signal) };
     const reason = error instanceof Error ? error.message : String(error);
@@ -127,9 +149,9 @@ export async function runTurn(
   }
 
   const actual = usage ?? {
-    promptTokens: window.promptTokens,
+    promptTokens,
     completionTokens: estimateTokens(text),
-    totalTokens: window.promptTokens + estimateTokens(text),
+    totalTokens: promptTokens + estimateTokens(text),
   };
   if (signal.aborted) {
     await reservation.settle(actual.totalTokens);

@@ -5,6 +5,7 @@ import { CONTEXT_TOKEN_BUDGET } from "../src/context-window";
 import type { OpenAiChatCompletion } from "../src/openai";
 import { readSse } from "./sse";
 import { ECHO, FAIL_ALWAYS, failure, makeTenant, unwrap } from "./tenant";
+import { complete, completions } from "./chat";
 
 type Chunk = {
   id: string;
@@ -19,13 +20,13 @@ function body(overrides: Partial<OpenAiChatBody> = {}): OpenAiChatBody {
 }
 
 async function completion(tenant: TenantContext, request: OpenAiChatBody): Promise<OpenAiChatCompletion> {
-  const value = unwrap(await exports.default.completions(tenant, request));
+  const value = unwrap(await completions(tenant, request));
   if ("body" in value) throw new Error("expected a chat.completion object");
   return value as OpenAiChatCompletion;
 }
 
 async function chunks(tenant: TenantContext, request: OpenAiChatBody): Promise<{ chunks: Chunk[]; last: string }> {
-  const value = unwrap(await exports.default.completions(tenant, { ...request, stream: true }));
+  const value = unwrap(await completions(tenant, { ...request, stream: true }));
   if (!("body" in value)) throw new Error("expected a stream");
   const frames = await readSse((value as StartedStream).body);
   return { chunks: frames.slice(0, -1).map((f) => JSON.parse(f.data!) as Chunk), last: frames.at(-1)!.data! };
@@ -102,7 +103,7 @@ describe("completions (OpenAI-compatible, stateless)", () => {
 
   it("records the exchange in a session when session_id is given", async () => {
     const tenant = makeTenant();
-    const { sessionId } = unwrap(await exports.default.complete(tenant, { message: "start here" }));
+    const { sessionId } = unwrap(await complete(tenant, { message: "start here" }));
     const result = await completion(
       tenant,
       body({
@@ -133,13 +134,11 @@ describe("completions (OpenAI-compatible, stateless)", () => {
   it("applies the allow-list, the budget and the fallback chain like session turns", async () => {
     const tenant = makeTenant({ chat: { default: FAIL_ALWAYS, fallbacks: [ECHO] } });
     expect((await completion(tenant, body())).model).toBe(ECHO);
-    expect(failure(await exports.default.completions(tenant, body({ model: "gpt-9" }))).code).toBe("forbidden");
+    expect(failure(await completions(tenant, body({ model: "gpt-9" }))).code).toBe("forbidden");
     const noFallback = makeTenant();
-    expect(failure(await exports.default.completions(noFallback, body({ model: FAIL_ALWAYS }))).code).toBe(
-      "ai_unavailable",
-    );
+    expect(failure(await completions(noFallback, body({ model: FAIL_ALWAYS }))).code).toBe("ai_unavailable");
     expect(unwrap(await env.RATELIMIT.usage(noFallback)).openReservations).toBe(0);
     const poor = makeTenant({ budgets: { dailyTokens: 50, monthlyTokens: 1_000_000 } });
-    expect(failure(await exports.default.completions(poor, body())).code).toBe("budget_exceeded");
+    expect(failure(await completions(poor, body())).code).toBe("budget_exceeded");
   });
 });

@@ -4,9 +4,10 @@ import type { ChatTurnReply, RpcResult, TenantContext } from "@crispy/contracts"
 import { describe, expect, it } from "vitest";
 import { readSse } from "./sse";
 import { SLOW_FIRST_TOKEN, failure, makeTenant, unwrap } from "./tenant";
+import { stream, complete, completions } from "./chat";
 
 async function turn(tenant: TenantContext, message: string, sessionId?: string): Promise<ChatTurnReply> {
-  return unwrap(await exports.default.complete(tenant, { message, ...(sessionId ? { sessionId } : {}) }));
+  return unwrap(await complete(tenant, { message, ...(sessionId ? { sessionId } : {}) }));
 }
 
 function sessionObject(tenant: TenantContext, sessionId: string) {
@@ -89,9 +90,9 @@ describe("unknown sessions", () => {
         await exports.default.history(tenant, id, { limit: 10 }),
         await exports.default.deleteSession(tenant, id),
         await exports.default.resetSession(tenant, id),
-        await exports.default.stream(tenant, { sessionId: id, message: "hijack" }, "events"),
-        await exports.default.complete(tenant, { sessionId: id, message: "hijack" }),
-        await exports.default.completions(tenant, {
+        await stream(tenant, { sessionId: id, message: "hijack" }, "events"),
+        await complete(tenant, { sessionId: id, message: "hijack" }),
+        await completions(tenant, {
           messages: [{ role: "user", content: "hijack" }],
           stream: false,
           session_id: id,
@@ -115,8 +116,14 @@ describe("deleteSession and resetSession", () => {
     expect(failure(await exports.default.history(tenant, sessionId, { limit: 10 })).code).toBe("not_found");
     expect(failure(await exports.default.deleteSession(tenant, sessionId)).code).toBe("not_found");
     expect(unwrap(await exports.default.listSessions(tenant, { limit: 10 })).items).toEqual([]);
+    // Nothing of it is kept: the object's storage holds no table any more.
     await runInDurableObject(sessionObject(tenant, sessionId), (_, state) => {
-      expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n).toBe(0);
+      const tables = state.storage.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+        )
+        .toArray();
+      expect(tables).toEqual([]);
     });
   });
 
@@ -139,11 +146,7 @@ describe("deleteSession and resetSession", () => {
     ] as const) {
       const { sessionId } = await turn(tenant, "before");
       const started = unwrap(
-        await exports.default.stream(
-          tenant,
-          { sessionId, message: "never answered", model: SLOW_FIRST_TOKEN },
-          "events",
-        ),
+        await stream(tenant, { sessionId, message: "never answered", model: SLOW_FIRST_TOKEN }, "events"),
       );
       const reading = readSse(started.body);
       expect((await action(sessionId)).ok).toBe(true);

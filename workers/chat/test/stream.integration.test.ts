@@ -3,6 +3,7 @@ import type { MessageRecord, Page, RpcResult, TenantContext } from "@crispy/cont
 import { describe, expect, it } from "vitest";
 import { dataOf, readSse, type DoneEvent } from "./sse";
 import { ECHO, FAIL_ALWAYS, FAIL_MID_STREAM, failure, makeTenant, unwrap } from "./tenant";
+import { stream, complete } from "./chat";
 
 async function history(tenant: TenantContext, sessionId: string): Promise<MessageRecord[]> {
   const page: Page<MessageRecord> = unwrap(await exports.default.history(tenant, sessionId, { limit: 100 }));
@@ -12,7 +13,7 @@ async function history(tenant: TenantContext, sessionId: string): Promise<Messag
 describe("stream (events format)", () => {
   it("streams tokens whose concatenation is the committed reply, then done with the usage", async () => {
     const tenant = makeTenant();
-    const started = unwrap(await exports.default.stream(tenant, { message: "Tell me about Lisbon" }, "events"));
+    const started = unwrap(await stream(tenant, { message: "Tell me about Lisbon" }, "events"));
     expect(started.sessionId).toMatch(/^ses_[0-9a-f]{32}$/);
 
     const frames = await readSse(started.body);
@@ -43,7 +44,7 @@ describe("stream (events format)", () => {
 
   it("settles the reservation at the turn's usage", async () => {
     const tenant = makeTenant();
-    const started = unwrap(await exports.default.stream(tenant, { message: "Count my tokens" }, "events"));
+    const started = unwrap(await stream(tenant, { message: "Count my tokens" }, "events"));
     const [done] = dataOf<DoneEvent>(await readSse(started.body), "done");
     const usage = unwrap(await env.RATELIMIT.usage(tenant));
     expect(usage.openReservations).toBe(0);
@@ -52,7 +53,7 @@ describe("stream (events format)", () => {
 
   it("falls back to the next model before the first token, and done names it", async () => {
     const tenant = makeTenant({ chat: { default: FAIL_ALWAYS, fallbacks: [ECHO] } });
-    const started = unwrap(await exports.default.stream(tenant, { message: "Hello fallback" }, "events"));
+    const started = unwrap(await stream(tenant, { message: "Hello fallback" }, "events"));
     const frames = await readSse(started.body);
     const [done] = dataOf<DoneEvent>(frames, "done");
     expect(done!.model).toBe(ECHO);
@@ -64,13 +65,9 @@ describe("stream (events format)", () => {
 
   it("reports ai_unavailable in an error event when every model fails, and keeps no half turn", async () => {
     const tenant = makeTenant();
-    const first = unwrap(await exports.default.complete(tenant, { message: "first turn" }));
+    const first = unwrap(await complete(tenant, { message: "first turn" }));
     const started = unwrap(
-      await exports.default.stream(
-        tenant,
-        { sessionId: first.sessionId, message: "doomed", model: FAIL_ALWAYS },
-        "events",
-      ),
+      await stream(tenant, { sessionId: first.sessionId, message: "doomed", model: FAIL_ALWAYS }, "events"),
     );
     const frames = await readSse(started.body);
     expect(frames.map((f) => f.event)).toEqual(["error"]);
@@ -86,13 +83,13 @@ describe("stream (events format)", () => {
 
   it("reports a mid-stream failure after the tokens sent, and keeps no half turn", async () => {
     const tenant = makeTenant();
-    const started = unwrap(
-      await exports.default.stream(tenant, { message: "this will break", model: FAIL_MID_STREAM }, "events"),
-    );
+    const started = unwrap(await stream(tenant, { message: "this will break", model: FAIL_MID_STREAM }, "events"));
     const frames = await readSse(started.body);
     expect(frames.map((f) => f.event)).toEqual(["token", "error"]);
     expect(dataOf<{ code: string }>(frames, "error")[0]!.code).toBe("ai_unavailable");
-    expect(await history(tenant, started.sessionId)).toEqual([]);
+    // A new session whose first turn failed was never listed and keeps nothing.
+    expect(failure(await exports.default.history(tenant, started.sessionId, { limit: 10 })).code).toBe("not_found");
+    expect(unwrap(await exports.default.listSessions(tenant, { limit: 10 })).items).toEqual([]);
     const usage = unwrap(await env.RATELIMIT.usage(tenant));
     expect(usage.openReservations).toBe(0);
     expect(usage.daily.used).toBeGreaterThan(0);
@@ -102,7 +99,7 @@ describe("stream (events format)", () => {
 describe("stream (openai format)", () => {
   it("sends chat.completion.chunk objects, a stop chunk, a usage chunk and [DONE]", async () => {
     const tenant = makeTenant();
-    const started = unwrap(await exports.default.stream(tenant, { message: "OpenAI dialect please" }, "openai"));
+    const started = unwrap(await stream(tenant, { message: "OpenAI dialect please" }, "openai"));
     const frames = await readSse(started.body);
     expect(frames.at(-1)!.data).toBe("[DONE]");
     expect(frames.every((f) => f.event === undefined && f.id === undefined)).toBe(true);
@@ -137,8 +134,8 @@ describe("failures known before streaming", () => {
   it("refuses a model outside the allow-list with forbidden, naming it and the allowed models", async () => {
     const tenant = makeTenant();
     const results: RpcResult<unknown>[] = [
-      await exports.default.stream(tenant, { message: "hi", model: "gpt-9" }, "events"),
-      await exports.default.complete(tenant, { message: "hi", model: "gpt-9" }),
+      await stream(tenant, { message: "hi", model: "gpt-9" }, "events"),
+      await complete(tenant, { message: "hi", model: "gpt-9" }),
     ];
     for (const result of results) {
       const error = failure(result);
@@ -152,8 +149,8 @@ describe("failures known before streaming", () => {
   it("refuses a turn over the token budget with budget_exceeded and creates nothing", async () => {
     const tenant = makeTenant({ budgets: { dailyTokens: 100, monthlyTokens: 1_000_000 } });
     const results: RpcResult<unknown>[] = [
-      await exports.default.stream(tenant, { message: "hi" }, "events"),
-      await exports.default.complete(tenant, { message: "hi" }),
+      await stream(tenant, { message: "hi" }, "events"),
+      await complete(tenant, { message: "hi" }),
     ];
     for (const result of results) {
       expect(failure(result)).toMatchObject({

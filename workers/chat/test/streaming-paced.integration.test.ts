@@ -7,6 +7,7 @@ import type { TenantContext } from "@crispy/contracts";
 import { describe, expect, it } from "vitest";
 import { dataOf, readSse, type DoneEvent } from "./sse";
 import { SLOW_FIRST_TOKEN, makeTenant, unwrap } from "./tenant";
+import { stream, complete } from "./chat";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,9 +31,7 @@ async function messages(tenant: TenantContext, sessionId: string): Promise<strin
 describe("paced streaming", () => {
   it("delivers each token as the model produces it (no buffering)", async () => {
     const tenant = makeTenant();
-    const started = unwrap(
-      await exports.default.stream(tenant, { message: "Tell me a story about a cat and a lighthouse" }, "events"),
-    );
+    const started = unwrap(await stream(tenant, { message: "Tell me a story about a cat and a lighthouse" }, "events"));
     const frames = await readSse(started.body);
     const tokens = frames.filter((f) => f.event === "token");
     expect(tokens.length).toBeGreaterThan(10);
@@ -45,13 +44,9 @@ describe("paced streaming", () => {
 
   it("cancelling the body aborts the model call, commits nothing and settles what was produced", async () => {
     const tenant = makeTenant();
-    const first = unwrap(await exports.default.complete(tenant, { message: "first turn" }));
+    const first = unwrap(await complete(tenant, { message: "first turn" }));
     const started = unwrap(
-      await exports.default.stream(
-        tenant,
-        { sessionId: first.sessionId, message: "a long answer please, about everything" },
-        "events",
-      ),
+      await stream(tenant, { sessionId: first.sessionId, message: "a long answer please, about everything" }, "events"),
     );
     let seen = 0;
     const frames = await readSse(started.body, (f) => f.event === "token" && ++seen === 3);
@@ -69,9 +64,7 @@ describe("paced streaming", () => {
 
   it("sends keep-alive comments while waiting for a first token; cancelling releases the budget", async () => {
     const tenant = makeTenant();
-    const started = unwrap(
-      await exports.default.stream(tenant, { message: "hello?", model: SLOW_FIRST_TOKEN }, "events"),
-    );
+    const started = unwrap(await stream(tenant, { message: "hello?", model: SLOW_FIRST_TOKEN }, "events"));
     const t0 = performance.now();
     let comments = 0;
     const frames = await readSse(started.body, (f) => f.comment === "keep-alive" && ++comments === 2);
@@ -81,15 +74,19 @@ describe("paced streaming", () => {
       const usage = unwrap(await env.RATELIMIT.usage(tenant));
       expect(usage).toMatchObject({ openReservations: 0, daily: { used: 0 } });
     });
-    expect(await messages(tenant, started.sessionId)).toEqual([]);
+    // The new session's only turn was cancelled: it is not listed and keeps nothing.
+    await eventually(async () => {
+      expect(unwrap(await exports.default.listSessions(tenant, { limit: 10 })).items).toEqual([]);
+      expect((await exports.default.history(tenant, started.sessionId, { limit: 10 })).ok).toBe(false);
+    });
   });
 
   it("queues a second streamed turn on the same session until the first has committed", async () => {
     const tenant = makeTenant();
-    const { sessionId } = unwrap(await exports.default.complete(tenant, { message: "start" }));
+    const { sessionId } = unwrap(await complete(tenant, { message: "start" }));
     const [a, b] = await Promise.all([
-      exports.default.stream(tenant, { sessionId, message: "first of two" }, "events"),
-      exports.default.stream(tenant, { sessionId, message: "second of two" }, "events"),
+      stream(tenant, { sessionId, message: "first of two" }, "events"),
+      stream(tenant, { sessionId, message: "second of two" }, "events"),
     ]);
     const [framesA, framesB] = await Promise.all([readSse(unwrap(a).body), readSse(unwrap(b).body)]);
     // The two calls race to the session; whichever was admitted first must commit before the

@@ -3,13 +3,14 @@ import type { ChatTurnReply, MessageRecord, TenantContext } from "@crispy/contra
 import { describe, expect, it } from "vitest";
 import { CONTEXT_TOKEN_BUDGET } from "../src/context-window";
 import { ECHO, FAIL_ALWAYS, failure, makeTenant, unwrap } from "./tenant";
+import { complete } from "./chat";
 
 async function history(tenant: TenantContext, sessionId: string): Promise<MessageRecord[]> {
   return unwrap(await exports.default.history(tenant, sessionId, { limit: 100 })).items;
 }
 
 async function turn(tenant: TenantContext, message: string, sessionId?: string): Promise<ChatTurnReply> {
-  return unwrap(await exports.default.complete(tenant, { message, ...(sessionId ? { sessionId } : {}) }));
+  return unwrap(await complete(tenant, { message, ...(sessionId ? { sessionId } : {}) }));
 }
 
 describe("complete (non-streaming turn)", () => {
@@ -47,9 +48,7 @@ describe("complete (non-streaming turn)", () => {
   it("fails with ai_unavailable when every model fails, committing nothing", async () => {
     const tenant = makeTenant();
     const first = await turn(tenant, "keep me");
-    const error = failure(
-      await exports.default.complete(tenant, { sessionId: first.sessionId, message: "lost", model: FAIL_ALWAYS }),
-    );
+    const error = failure(await complete(tenant, { sessionId: first.sessionId, message: "lost", model: FAIL_ALWAYS }));
     expect(error.code).toBe("ai_unavailable");
     expect((await history(tenant, first.sessionId)).map((m) => m.content)).toEqual(["keep me", first.reply]);
     expect(unwrap(await env.RATELIMIT.usage(tenant)).openReservations).toBe(0);
@@ -57,7 +56,7 @@ describe("complete (non-streaming turn)", () => {
 
   it("leaves no empty session behind when the first turn of a new session fails", async () => {
     const tenant = makeTenant();
-    const error = failure(await exports.default.complete(tenant, { message: "never stored", model: FAIL_ALWAYS }));
+    const error = failure(await complete(tenant, { message: "never stored", model: FAIL_ALWAYS }));
     expect(error.code).toBe("ai_unavailable");
     expect(unwrap(await exports.default.listSessions(tenant, { limit: 10 })).items).toEqual([]);
   });
@@ -118,8 +117,8 @@ describe("context window", () => {
   it("keeps a system prompt within the same budget", async () => {
     const tenant = makeTenant();
     const system = "You are terse. ".repeat(200); // ~750 tokens
-    const first = unwrap(await exports.default.complete(tenant, { message: "hello", system }));
-    const plain = unwrap(await exports.default.complete(tenant, { message: "hello" }));
+    const first = unwrap(await complete(tenant, { message: "hello", system }));
+    const plain = unwrap(await complete(tenant, { message: "hello" }));
     expect(first.usage.promptTokens - plain.usage.promptTokens).toBe(Math.ceil(system.length / 4) + 4);
     // The system prompt is per request, not stored.
     expect((await history(tenant, first.sessionId)).map((m) => m.role)).toEqual(["user", "assistant"]);

@@ -1,27 +1,41 @@
 /**
- * Request-rate limiting through the ratelimit worker. Fails closed: when the limiter cannot be
- * reached the request is refused (503), never waved through.
+ * Request-rate limiting: both of a request's limits (its subject's and the tenant-wide one) are
+ * taken from this isolate's leases (admission/), which ask crispy-ratelimit only when they run
+ * out. Fails closed: when the limiter cannot be reached the request is refused (503), never
+ * waved through.
  */
-import type { RateLimitDecision, RateLimitSubject, TenantConfig, TenantContext } from "@crispy/contracts";
+import type { RateLimitSubject, TenantConfig, TenantContext } from "@crispy/contracts";
 import { traceparentOf } from "@crispy/observability";
+import { decide } from "./admission/decision";
+import { limiterFor } from "./admission/isolate";
 import { configOf } from "./config";
-import { HttpError, unwrap } from "./http/errors";
+import { HttpError } from "./http/errors";
 import type { RequestState } from "./state";
 
 /** Admits the request or throws 429; the decision is kept on `state` for the RateLimit headers. */
 export async function enforceRateLimit(
   env: GatewayEnv,
+  ctx: ExecutionContext,
   state: RequestState,
   tenant: TenantContext,
   subject: RateLimitSubject,
 ): Promise<void> {
-  let decision: RateLimitDecision;
+  const { perKey, tenant: tenantWide } = tenant.config.rateLimits;
+  const own = limiterFor(env, tenant, { scope: "subject", subject }, perKey);
+  const wide = limiterFor(env, tenant, { scope: "tenant" }, tenantWide);
+  const keepAlive = (call: Promise<unknown>) => ctx.waitUntil(call.catch(() => undefined));
+  let taken: Awaited<ReturnType<typeof own.take>>[];
   try {
-    decision = unwrap(await env.RATELIMIT.limit(tenant, subject));
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError("upstream_unavailable", "rate limiter unavailable; try again shortly");
+    taken = await Promise.all([own.take(keepAlive), wide.take(keepAlive)]);
+  } catch {
+    throw new HttpError("upstream_unavailable", "rate limiter unavailable; try again shortly", undefined, {
+      "retry-after": "1",
+    });
   }
+  const [mine, theirs] = taken as [(typeof taken)[0], (typeof taken)[0]];
+  if (mine.allowed && !theirs.allowed) own.putBack();
+  if (theirs.allowed && !mine.allowed) wide.putBack();
+  const decision = decide(mine, theirs);
   state.rateLimit = decision;
   if (!decision.allowed) {
     throw new HttpError(

@@ -1,7 +1,9 @@
 /** Helpers for the gateway's multi-worker tests: call the gateway, mint keys, read error bodies. */
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { CreatedApiKey, ErrorBody, Scope } from "@crispy/contracts";
+import type { CreatedApiKey, ErrorBody, Scope, TenantConfig } from "@crispy/contracts";
+import { tenantsById } from "@crispy/tenants";
+import { testConfig } from "@crispy/testing";
 
 export const OPERATOR_TOKEN = "test-operator-token";
 export const ALL_SCOPES: Scope[] = ["chat", "search", "ingest", "tools"];
@@ -41,4 +43,28 @@ export async function expectError(response: Response, status: number, code: stri
   expect(body.error.message.length).toBeGreaterThan(0);
   expect(body.error.requestId).toBe(response.headers.get("x-request-id"));
   return body.error;
+}
+
+/**
+ * A fresh tenant, known to the gateway for the rest of this test file's run (tests run in the
+ * gateway's own isolate, so adding it to the bundled tenant index is what a deploy with one more
+ * tenant config would do): its own limits, budgets and Durable Objects.
+ */
+export function registerTenant(overrides?: Parameters<typeof testConfig>[0]): TenantConfig {
+  const config = testConfig(overrides);
+  (tenantsById as Record<string, TenantConfig>)[config.id] = config;
+  return config;
+}
+
+/** Polls `check` until it stops throwing (or `ms` pass, then throws its last error). */
+export async function eventually(check: () => Promise<void>, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }

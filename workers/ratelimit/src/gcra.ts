@@ -6,6 +6,11 @@
  * when `max(TAT, now) + T - burst·T <= now`, i.e. while fewer than `burst` requests are
  * outstanding, and each admission pushes the TAT forward by T.
  *
+ * Admissions are handed out in leases: `lease(state, limit, now, want, giveBack)` first refunds the
+ * `giveBack` admissions an earlier lease did not use, then grants up to `want` at once, each
+ * charged immediately — so a caller spending a lease locally can never admit more than the
+ * limit allows; a grant of 1 is exactly the classic per-request check.
+ *
  * Invariants:
  * - At most `burst` requests are admitted at one instant, and at most `burst + elapsed / T` over
  *   any span of time.
@@ -26,18 +31,6 @@ export interface GcraState {
   tat: number;
   perMinute: number;
   burst: number;
-}
-
-export interface GcraResult {
-  allowed: boolean;
-  /** Requests that would still be admitted right now. */
-  remaining: number;
-  /** Seconds until the bucket is full again (ceil). */
-  resetSeconds: number;
-  /** Seconds until one more request would be admitted (ceil, ≥ 1) if refused; 0 if allowed. */
-  retryAfterSeconds: number;
-  /** Requests per minute of this limit. */
-  limit: number;
 }
 
 /** Float slack so that e.g. perMinute = 7 still admits exactly `burst` at one instant. */
@@ -71,44 +64,45 @@ function remainingAt(tat: number, limit: GcraLimit, now: number): number {
   return Math.max(0, Math.floor((now + limit.burst * t - tat) / t + EPSILON_MS));
 }
 
-/** Tries to admit one request at `now`; returns the decision and the state to persist. */
-export function take(state: GcraState | null, limit: GcraLimit, now: number): { result: GcraResult; state: GcraState } {
-  assertLimit(limit);
-  const t = interval(limit);
-  const tat = currentTat(state, limit, now);
-  const newTat = tat + t;
-  const allowAt = newTat - limit.burst * t;
-  if (allowAt - now > EPSILON_MS) {
-    return {
-      result: {
-        allowed: false,
-        remaining: 0,
-        resetSeconds: ceilSeconds(tat - now),
-        retryAfterSeconds: Math.max(1, ceilSeconds(allowAt - now)),
-        limit: limit.perMinute,
-      },
-      state: { tat, perMinute: limit.perMinute, burst: limit.burst },
-    };
-  }
-  return {
-    result: {
-      allowed: true,
-      remaining: remainingAt(newTat, limit, now),
-      resetSeconds: ceilSeconds(newTat - now),
-      retryAfterSeconds: 0,
-      limit: limit.perMinute,
-    },
-    state: { tat: newTat, perMinute: limit.perMinute, burst: limit.burst },
-  };
+/** What a lease of admissions got: how many, and the limit's state right after. */
+export interface LeaseResult {
+  /** Admissions granted, 0..want; each is already charged (the TAT moved by one interval each). */
+  granted: number;
+  /** Admissions that would still be granted right now. */
+  remaining: number;
+  /** Seconds until the bucket is full again (ceil). */
+  resetSeconds: number;
+  /** Seconds until one more admission is available (ceil, ≥ 1) when fewer than `want` were granted; else 0. */
+  retryAfterSeconds: number;
+  /** Requests per minute of this limit. */
+  limit: number;
 }
 
-/** Undoes one admission at `now` (never making the bucket fuller than full). */
-export function refund(state: GcraState | null, limit: GcraLimit, now: number): GcraState {
+/**
+ * Gives back `giveBack` unused admissions of an earlier lease (never making the bucket fuller
+ * than full), then grants up to `want` admissions at `now`, charging each at once.
+ */
+export function lease(
+  state: GcraState | null,
+  limit: GcraLimit,
+  now: number,
+  want: number,
+  giveBack = 0,
+): { result: LeaseResult; state: GcraState } {
   assertLimit(limit);
-  const tat = currentTat(state, limit, now);
+  const t = interval(limit);
+  const refunded = Math.max(now, currentTat(state, limit, now) - giveBack * t);
+  const granted = Math.min(want, remainingAt(refunded, limit, now));
+  const tat = refunded + granted * t;
+  const nextAt = tat + t - limit.burst * t;
   return {
-    tat: Math.max(now, tat - interval(limit)),
-    perMinute: limit.perMinute,
-    burst: limit.burst,
+    result: {
+      granted,
+      remaining: remainingAt(tat, limit, now),
+      resetSeconds: ceilSeconds(tat - now),
+      retryAfterSeconds: granted < want ? Math.max(1, ceilSeconds(nextAt - now)) : 0,
+      limit: limit.perMinute,
+    },
+    state: { tat, perMinute: limit.perMinute, burst: limit.burst },
   };
 }

@@ -1,6 +1,8 @@
 /**
  * crispy-ratelimit: request-rate limits and token budgets for every tenant, over RPC only
- * (no public routes; only the gateway calls it).
+ * (no public routes; only the gateway calls it). Both are handed out in leases, which the
+ * gateway's isolates spend locally (workers/gateway/src/admission), so most requests make no call
+ * here at all.
  *
  * Owns two Durable Objects, touched by no other worker:
  * - RateLimiter `${tenantId}:${kind}:${id}` — one per subject (API key or client IP), limited by
@@ -9,26 +11,25 @@
  * - QuotaLedger `${tenantId}` — the tenant's daily and monthly token budgets (`config.budgets`).
  *
  * Invariants:
- * - A request is admitted only if both its subject limit and the tenant-wide limit admit it. Both
- *   are asked in parallel; when only one admits, that admission is refunded before answering, so
- *   neither limit is charged for a refused request. (While a refund is in flight, a concurrent
- *   request may see one token fewer: refusals can be conservative, admissions never exceed.)
+ * - Every leased admission and every leased budget token is charged in its object when granted,
+ *   so the isolates together can never admit more than a limit, nor spend more than a budget
+ *   (beyond usage a turn reports over what it reserved).
  * - Limits and budgets are read from the TenantContext on every call, so a config change applies
- *   to the next request.
- * - Expected failures are `RpcResult` values; a throw means a bug (e.g. an invalid config).
+ *   to the next lease.
+ * - Expected failures are `RpcResult` values; a throw means a bug.
  */
 import {
+  type BudgetLease,
   fail,
+  type LeaseRequest,
   ok,
   type QuotaUsage,
-  type RateLimitDecision,
-  type RateLimitSubject,
-  type Reservation,
+  type RateLease,
+  type RateLimiterRef,
   type RpcResult,
   type TenantContext,
 } from "@crispy/contracts";
 import { InternalEntrypoint, stubFor } from "@crispy/worker-kit";
-import { decide } from "./decision";
 import { QuotaLedger } from "./quota-ledger";
 import { RateLimiter } from "./rate-limiter";
 
@@ -36,52 +37,49 @@ export { QuotaLedger, RateLimiter };
 
 const MAX_SUBJECT_ID_LENGTH = 512;
 
-function subjectError(subject: RateLimitSubject): string | null {
-  if (subject?.kind !== "key" && subject?.kind !== "ip") {
-    return 'subject.kind must be "key" or "ip"';
-  }
-  if (typeof subject.id !== "string" || subject.id.length === 0) {
-    return "subject.id must be a non-empty string";
-  }
+function limiterError(limiter: RateLimiterRef): string | null {
+  if (limiter?.scope === "tenant") return null;
+  if (limiter?.scope !== "subject") return 'limiter.scope must be "subject" or "tenant"';
+  const subject = limiter.subject;
+  if (subject?.kind !== "key" && subject?.kind !== "ip") return 'limiter.subject.kind must be "key" or "ip"';
+  if (typeof subject.id !== "string" || subject.id.length === 0) return "limiter.subject.id must be a non-empty string";
   if (subject.id.length > MAX_SUBJECT_ID_LENGTH) {
-    return `subject.id must be at most ${MAX_SUBJECT_ID_LENGTH} characters`;
+    return `limiter.subject.id must be at most ${MAX_SUBJECT_ID_LENGTH} characters`;
   }
   return null;
+}
+
+function countError(name: string, value: unknown, max: number): string | null {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 && value <= max
+    ? null
+    : `${name} must be an integer from 0 to ${max}`;
 }
 
 export default class RateLimitService extends InternalEntrypoint<RatelimitEnv> {
   protected readonly worker = "ratelimit";
 
-  /** Admits one request for `subject` if both its own and the tenant-wide rate limit allow it. */
-  async limit(tenant: TenantContext, subject: RateLimitSubject): Promise<RpcResult<RateLimitDecision>> {
-    const invalid = subjectError(subject);
+  /** Takes back `giveBack` unused admissions of one limiter, then leases up to `want` (each charged at once). */
+  async leaseRate(
+    tenant: TenantContext,
+    limiter: RateLimiterRef,
+    want: number,
+    giveBack: number,
+  ): Promise<RpcResult<RateLease>> {
+    const invalid = limiterError(limiter);
     if (invalid) return fail("bad_request", invalid);
-
-    const { perKey, tenant: tenantWide } = tenant.config.rateLimits;
-    const subjectLimiter = stubFor(this.env.RATE_LIMITER, tenant.tenantId, subject.kind, subject.id);
-    const tenantLimiter = stubFor(this.env.RATE_LIMITER, tenant.tenantId, "*");
-    const [subjectResult, tenantResult] = await Promise.all([
-      subjectLimiter.take(perKey),
-      tenantLimiter.take(tenantWide),
-    ]);
-    if (subjectResult.allowed && !tenantResult.allowed) await subjectLimiter.refund(perKey);
-    if (tenantResult.allowed && !subjectResult.allowed) await tenantLimiter.refund(tenantWide);
-    return ok(decide(subjectResult, tenantResult));
+    const limit = limiter.scope === "tenant" ? tenant.config.rateLimits.tenant : tenant.config.rateLimits.perKey;
+    const problem = countError("want", want, limit.burst) ?? countError("giveBack", giveBack, limit.burst);
+    if (problem) return fail("bad_request", problem);
+    const stub =
+      limiter.scope === "tenant"
+        ? stubFor(this.env.RATE_LIMITER, tenant.tenantId, "*")
+        : stubFor(this.env.RATE_LIMITER, tenant.tenantId, limiter.subject.kind, limiter.subject.id);
+    return ok(await stub.lease(limit, want, giveBack));
   }
 
-  /** Reserves an estimate of `tokens` against the tenant's daily and monthly budgets. */
-  async reserve(tenant: TenantContext, tokens: number): Promise<RpcResult<Reservation>> {
-    return this.#ledger(tenant).reserve(tokens, tenant.config.budgets);
-  }
-
-  /** Closes a reservation and charges the `actualTokens` used; returns the usage after it. */
-  async settle(tenant: TenantContext, reservationId: string, actualTokens: number): Promise<RpcResult<QuotaUsage>> {
-    return this.#ledger(tenant).settle(reservationId, actualTokens, tenant.config.budgets);
-  }
-
-  /** Closes a reservation without charging it (nothing ran); returns the usage after it. */
-  async release(tenant: TenantContext, reservationId: string): Promise<RpcResult<QuotaUsage>> {
-    return this.#ledger(tenant).release(reservationId, tenant.config.budgets);
+  /** Charges a budget lease's reported usage and resizes it (opens it when `leaseId` is null, closes it at size 0). */
+  async leaseBudget(tenant: TenantContext, request: LeaseRequest): Promise<RpcResult<BudgetLease>> {
+    return this.#ledger(tenant).lease(request, tenant.config.budgets);
   }
 
   /** Reads the tenant's token usage for the current UTC day and month. */

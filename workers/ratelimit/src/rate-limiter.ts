@@ -3,16 +3,18 @@
  * subject (API key or client IP) or `${tenantId}:*` for the tenant-wide limit.
  *
  * Owns one GCRA state (see gcra.ts), kept in memory and written through to SQLite-backed
- * synchronous KV on every change, so it survives eviction and restarts.
+ * synchronous KV on every change, so it survives eviction and restarts. It hands out admissions
+ * in leases: the gateway isolates spend them locally and give back what they did not use.
  *
  * Invariants:
- * - `take` and `refund` run without awaiting anything, so concurrent calls are serialised by the
- *   object: the algorithm's bound (at most `burst` at once) holds exactly under any concurrency.
+ * - `lease` runs without awaiting anything, so concurrent calls are serialised by the object:
+ *   every granted admission is charged before the next call is looked at, so the sum of all
+ *   isolates' leases never exceeds what the limit allows.
  * - The limit is passed on every call (it lives in the tenant's config, which may change); the
  *   state is rescaled to the new limit instead of being reset.
  */
 import { DurableObject } from "cloudflare:workers";
-import { refund, take, type GcraLimit, type GcraResult, type GcraState } from "./gcra";
+import { type GcraLimit, type GcraState, type LeaseResult, lease } from "./gcra";
 
 const STATE_KEY = "gcra";
 
@@ -24,20 +26,13 @@ export class RateLimiter extends DurableObject<RatelimitEnv> {
     this.#state = ctx.storage.kv.get<GcraState>(STATE_KEY) ?? null;
   }
 
-  /** Tries to admit one request under `limit`; `now` (epoch ms) is injectable for tests. */
-  async take(limit: GcraLimit, now: number = Date.now()): Promise<GcraResult> {
-    const { result, state } = take(this.#state, limit, now);
-    this.#save(state);
+  /** Takes back `giveBack` unused admissions, then grants up to `want`; `now` is injectable for tests. */
+  async lease(limit: GcraLimit, want: number, giveBack: number, now: number = Date.now()): Promise<LeaseResult> {
+    const { result, state } = lease(this.#state, limit, now, want, giveBack);
+    if (result.granted > 0 || giveBack > 0 || this.#state === null) {
+      this.#state = state;
+      this.ctx.storage.kv.put(STATE_KEY, state);
+    }
     return result;
-  }
-
-  /** Gives back one admission taken under `limit` (used when the other limit refused). */
-  async refund(limit: GcraLimit, now: number = Date.now()): Promise<void> {
-    this.#save(refund(this.#state, limit, now));
-  }
-
-  #save(state: GcraState): void {
-    this.#state = state;
-    this.ctx.storage.kv.put(STATE_KEY, state);
   }
 }

@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { refund, take, type GcraLimit, type GcraState } from "../src/gcra";
+import { type GcraLimit, type GcraState, lease } from "../src/gcra";
 
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
+
+/** One admission: a lease of 1, read as allowed or not. */
+function take(state: GcraState | null, limit: GcraLimit, now: number) {
+  const { result, state: next } = lease(state, limit, now, 1);
+  const { granted, ...rest } = result;
+  return { result: { allowed: granted === 1, ...rest }, state: next };
+}
+
+/** Gives back one unused admission (a lease of 0 with one given back). */
+function refund(state: GcraState | null, limit: GcraLimit, now: number): GcraState {
+  return lease(state, limit, now, 0, 1).state;
+}
 
 /** Takes `count` requests at `now`, threading the state; returns the results and final state. */
 function takeMany(state: GcraState | null, limit: GcraLimit, now: number, count: number) {
@@ -108,6 +120,22 @@ describe("GCRA", () => {
     expect(capped.result).toMatchObject({ allowed: false, retryAfterSeconds: 1, resetSeconds: 2 });
     const later = takeMany(capped.state, narrower, T0 + 1000, 2);
     expect(later.results.map((r) => r.allowed)).toEqual([true, false]);
+  });
+
+  it("leases several admissions at once, charged at once, and takes unused ones back", () => {
+    const first = lease(null, limit, T0, 3);
+    expect(first.result).toEqual({ granted: 3, remaining: 2, resetSeconds: 3, retryAfterSeconds: 0, limit: 60 });
+    // Only what is left is granted; the shortfall says when the next one comes.
+    const second = lease(first.state, limit, T0, 4);
+    expect(second.result).toMatchObject({ granted: 2, remaining: 0, retryAfterSeconds: 1 });
+    expect(lease(second.state, limit, T0, 1).result.granted).toBe(0);
+    // Giving back 2 unused admissions makes exactly 2 available again, in the same call.
+    const back = lease(second.state, limit, T0, 5, 2);
+    expect(back.result).toMatchObject({ granted: 2, remaining: 0 });
+    // Giving back more than was ever taken never overfills the bucket.
+    expect(lease(null, limit, T0, 9, 9).result.granted).toBe(5);
+    // After idle time the bucket refills at the rate: 2 s later, 2 more.
+    expect(lease(second.state, limit, T0 + 2000, 9).result.granted).toBe(2);
   });
 
   it("rejects a nonsensical limit as a bug", () => {

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import type { QuotaUsage, Reservation, RpcResult, TenantContext } from "@crispy/contracts";
+import type { BudgetLease, QuotaUsage, RpcResult, TenantContext } from "@crispy/contracts";
 import { describe, expect, it } from "vitest";
 import { makeTenant, unwrap, withConfig } from "./tenant";
 
@@ -15,8 +15,18 @@ function nextUtcMonth(): string {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
 }
 
-async function reserve(tenant: TenantContext, tokens: number): Promise<Reservation> {
-  return unwrap(await exports.default.reserve(tenant, tokens));
+/** A lease of exactly `tokens` (what a reservation was before leases), or the refusal. */
+function reserveRaw(tenant: TenantContext, tokens: number): Promise<RpcResult<BudgetLease>> {
+  return exports.default.leaseBudget(tenant, { leaseId: null, charge: 0, size: tokens, min: tokens });
+}
+
+async function reserve(tenant: TenantContext, tokens: number): Promise<BudgetLease> {
+  return unwrap(await reserveRaw(tenant, tokens));
+}
+
+/** Charges `used` to a lease and closes it. */
+function settleRaw(tenant: TenantContext, leaseId: string | null, used: number): Promise<RpcResult<BudgetLease>> {
+  return exports.default.leaseBudget(tenant, { leaseId, charge: used, size: 0, min: 0 });
 }
 
 async function usage(tenant: TenantContext): Promise<QuotaUsage> {
@@ -30,8 +40,8 @@ function ledger(tenant: TenantContext) {
 describe("reserve", () => {
   it("never admits more than the budget under concurrency", async () => {
     const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 100_000 } });
-    const results: RpcResult<Reservation>[] = await Promise.all(
-      Array.from({ length: 50 }, () => exports.default.reserve(tenant, 100)),
+    const results: RpcResult<BudgetLease>[] = await Promise.all(
+      Array.from({ length: 50 }, () => reserveRaw(tenant, 100)),
     );
 
     expect(results.filter((r) => r.ok)).toHaveLength(10);
@@ -53,9 +63,9 @@ describe("reserve", () => {
     const tenant = makeTenant();
     const before = Date.now();
     const reservation = await reserve(tenant, 42);
-    expect(reservation.tokens).toBe(42);
-    expect(reservation.reservationId).toMatch(/^[0-9a-f-]{36}$/);
-    const ttl = Date.parse(reservation.expiresAt) - before;
+    expect(reservation.size).toBe(42);
+    expect(reservation.leaseId).toMatch(/^[0-9a-f-]{36}$/);
+    const ttl = Date.parse(reservation.expiresAt!) - before;
     expect(ttl).toBeGreaterThanOrEqual(900_000);
     expect(ttl).toBeLessThan(905_000);
   });
@@ -63,11 +73,11 @@ describe("reserve", () => {
   it("lets the monthly budget bind when it has less left than the daily", async () => {
     const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 1000 } });
     const first = await reserve(tenant, 800);
-    expect((await exports.default.settle(tenant, first.reservationId, 800)).ok).toBe(true);
+    expect((await settleRaw(tenant, first.leaseId, 800)).ok).toBe(true);
 
     // The daily budget is raised (config change): 4200 left today, but only 200 this month.
     const raised = withConfig(tenant, { budgets: { dailyTokens: 5000, monthlyTokens: 1000 } });
-    const refused = await exports.default.reserve(raised, 300);
+    const refused = await reserveRaw(raised, 300);
     expect(refused).toMatchObject({
       ok: false,
       error: {
@@ -75,17 +85,17 @@ describe("reserve", () => {
         details: { window: "monthly", remaining: 200, resetsAt: nextUtcMonth() },
       },
     });
-    expect((await exports.default.reserve(raised, 200)).ok).toBe(true);
+    expect((await reserveRaw(raised, 200)).ok).toBe(true);
   });
 
   it("admits nothing when a budget is 0", async () => {
     const noDaily = makeTenant({ budgets: { dailyTokens: 0, monthlyTokens: 1000 } });
-    expect(await exports.default.reserve(noDaily, 0)).toMatchObject({
+    expect(await reserveRaw(noDaily, 1)).toMatchObject({
       ok: false,
       error: { code: "budget_exceeded", details: { window: "daily", remaining: 0 } },
     });
     const noMonthly = makeTenant({ budgets: { dailyTokens: 0, monthlyTokens: 0 } });
-    expect(await exports.default.reserve(noMonthly, 1)).toMatchObject({
+    expect(await reserveRaw(noMonthly, 1)).toMatchObject({
       ok: false,
       error: { code: "budget_exceeded", details: { window: "monthly" } },
     });
@@ -95,7 +105,7 @@ describe("reserve", () => {
     const tenant = makeTenant();
     const invalid = [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "10" as unknown as number];
     for (const tokens of invalid) {
-      expect(await exports.default.reserve(tenant, tokens)).toMatchObject({
+      expect(await reserveRaw(tenant, tokens)).toMatchObject({
         ok: false,
         error: { code: "bad_request" },
       });
@@ -104,29 +114,104 @@ describe("reserve", () => {
   });
 });
 
+describe("leases", () => {
+  it("grows a lease toward the size asked for, capped at a quarter of the free headroom unless min needs more", async () => {
+    const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 5000 } });
+    const lease = unwrap(await exports.default.leaseBudget(tenant, { leaseId: null, charge: 0, size: 1000, min: 10 }));
+    expect(lease).toMatchObject({ size: 250, daily: { reserved: 250, remaining: 750 } });
+    const needy = unwrap(await exports.default.leaseBudget(tenant, { leaseId: null, charge: 0, size: 600, min: 600 }));
+    expect(needy.size).toBe(600);
+    expect(await usage(tenant)).toMatchObject({ daily: { reserved: 850, remaining: 150 }, openReservations: 2 });
+  });
+
+  it("charges reported usage and resizes in one call; growing past the budget keeps the lease and the charge", async () => {
+    const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 5000 } });
+    const lease = await reserve(tenant, 200);
+    const grown = unwrap(
+      await exports.default.leaseBudget(tenant, { leaseId: lease.leaseId, charge: 150, size: 400, min: 300 }),
+    );
+    expect(grown).toMatchObject({ leaseId: lease.leaseId, size: 300, daily: { used: 150, reserved: 300 } });
+    const refused = await exports.default.leaseBudget(tenant, {
+      leaseId: lease.leaseId,
+      charge: 100,
+      size: 900,
+      min: 900,
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: "budget_exceeded", details: { leaseId: lease.leaseId, size: 200, window: "daily" } },
+    });
+    expect(await usage(tenant)).toMatchObject({
+      daily: { used: 250, reserved: 200, remaining: 550 },
+      openReservations: 1,
+    });
+    expect(unwrap(await settleRaw(tenant, lease.leaseId, 50))).toMatchObject({ leaseId: null, size: 0 });
+    expect(await usage(tenant)).toMatchObject({ daily: { used: 300, reserved: 0 }, openReservations: 0 });
+  });
+
+  it("counts usage charged beyond a lease against its growth (the window is over-committed, nothing is left)", async () => {
+    const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 5000 } });
+    const lease = await reserve(tenant, 600);
+    const refused = await exports.default.leaseBudget(tenant, {
+      leaseId: lease.leaseId,
+      charge: 900,
+      size: 300,
+      min: 200,
+    });
+    // The charge stands; the lease had nothing left, so it is closed.
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: "budget_exceeded", details: { leaseId: null, size: 0 } },
+    });
+    expect(await usage(tenant)).toMatchObject({
+      daily: { used: 900, reserved: 0, remaining: 100 },
+      openReservations: 0,
+    });
+    expect((await reserveRaw(tenant, 100)).ok).toBe(true);
+    expect((await reserveRaw(tenant, 1)).ok).toBe(false);
+  });
+
+  it("moves a lease still open after the day rolled over into today, with what it has left", async () => {
+    const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 5000 } });
+    const lease = await reserve(tenant, 300);
+    await runInDurableObject(ledger(tenant), (_, state) => {
+      state.storage.sql.exec("UPDATE reservations SET day = '2000-01-31', month = '2000-01'");
+    });
+    const kept = unwrap(
+      await exports.default.leaseBudget(tenant, { leaseId: lease.leaseId, charge: 100, size: 200, min: 0 }),
+    );
+    expect(kept).toMatchObject({ leaseId: lease.leaseId, size: 200, daily: { used: 0, reserved: 200 } });
+    const old = await runInDurableObject(
+      ledger(tenant),
+      (_, { storage: { sql } }) => sql.exec("SELECT used FROM daily_usage WHERE day = '2000-01-31'").one().used,
+    );
+    expect(old).toBe(100);
+  });
+});
+
 describe("settle and release", () => {
   it("settle charges the actual count, freeing the rest of the estimate", async () => {
     const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 5000 } });
     const reservation = await reserve(tenant, 600);
-    expect((await exports.default.reserve(tenant, 800)).ok).toBe(false);
+    expect((await reserveRaw(tenant, 800)).ok).toBe(false);
 
-    const settled = await exports.default.settle(tenant, reservation.reservationId, 200);
+    const settled = await settleRaw(tenant, reservation.leaseId, 200);
     expect(settled).toMatchObject({
       ok: true,
-      value: { daily: { used: 200, reserved: 0, remaining: 800 }, openReservations: 0 },
+      value: { leaseId: null, daily: { used: 200, reserved: 0, remaining: 800 } },
     });
-    expect((await exports.default.reserve(tenant, 800)).ok).toBe(true);
+    expect((await reserveRaw(tenant, 800)).ok).toBe(true);
   });
 
   it("settle charges more than the estimate when more was used", async () => {
     const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 5000 } });
     const reservation = await reserve(tenant, 100);
-    await exports.default.settle(tenant, reservation.reservationId, 1200);
+    await settleRaw(tenant, reservation.leaseId, 1200);
     expect(await usage(tenant)).toMatchObject({
       daily: { used: 1200, reserved: 0, remaining: 0 },
       monthly: { used: 1200, remaining: 3800 },
     });
-    expect(await exports.default.reserve(tenant, 0)).toMatchObject({
+    expect(await reserveRaw(tenant, 1)).toMatchObject({
       ok: false,
       error: { code: "budget_exceeded", details: { window: "daily" } },
     });
@@ -135,28 +220,28 @@ describe("settle and release", () => {
   it("release frees the whole reservation", async () => {
     const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 5000 } });
     const reservation = await reserve(tenant, 1000);
-    expect((await exports.default.reserve(tenant, 1)).ok).toBe(false);
+    expect((await reserveRaw(tenant, 1)).ok).toBe(false);
 
-    expect(await exports.default.release(tenant, reservation.reservationId)).toMatchObject({
+    expect(await settleRaw(tenant, reservation.leaseId, 0)).toMatchObject({
       ok: true,
-      value: { daily: { used: 0, reserved: 0, remaining: 1000 }, openReservations: 0 },
+      value: { leaseId: null, daily: { used: 0, reserved: 0, remaining: 1000 } },
     });
-    expect((await exports.default.reserve(tenant, 1000)).ok).toBe(true);
+    expect((await reserveRaw(tenant, 1000)).ok).toBe(true);
   });
 
   it("closes a reservation only once", async () => {
     const tenant = makeTenant();
     const reservation = await reserve(tenant, 100);
-    expect((await exports.default.settle(tenant, reservation.reservationId, 50)).ok).toBe(true);
-    expect(await exports.default.settle(tenant, reservation.reservationId, 50)).toMatchObject({
+    expect((await settleRaw(tenant, reservation.leaseId, 50)).ok).toBe(true);
+    expect(await settleRaw(tenant, reservation.leaseId, 50)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await exports.default.release(tenant, reservation.reservationId)).toMatchObject({
+    expect(await settleRaw(tenant, reservation.leaseId, 0)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await exports.default.settle(tenant, crypto.randomUUID(), 1)).toMatchObject({
+    expect(await settleRaw(tenant, crypto.randomUUID(), 1)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
@@ -167,11 +252,11 @@ describe("settle and release", () => {
     const tenant = makeTenant();
     const reservation = await reserve(tenant, 100);
     for (const actual of [-5, 2.5, Number.NaN]) {
-      const result = await exports.default.settle(tenant, reservation.reservationId, actual);
+      const result = await settleRaw(tenant, reservation.leaseId, actual);
       expect(result).toMatchObject({ ok: false, error: { code: "bad_request" } });
     }
     expect(await usage(tenant)).toMatchObject({ daily: { reserved: 100 }, openReservations: 1 });
-    expect((await exports.default.settle(tenant, reservation.reservationId, 90)).ok).toBe(true);
+    expect((await settleRaw(tenant, reservation.leaseId, 90)).ok).toBe(true);
   });
 
   it("charges the reservation's own day and month when settled after a rollover", async () => {
@@ -182,7 +267,7 @@ describe("settle and release", () => {
       state.storage.sql.exec("UPDATE reservations SET day = '2000-01-31', month = '2000-01'");
     });
 
-    expect((await exports.default.settle(tenant, reservation.reservationId, 70)).ok).toBe(true);
+    expect((await settleRaw(tenant, reservation.leaseId, 70)).ok).toBe(true);
     expect(await usage(tenant)).toMatchObject({
       daily: { used: 0, reserved: 0 },
       monthly: { used: 0, reserved: 0 },
@@ -217,7 +302,7 @@ describe("expiry", () => {
       monthly: { used: 300, reserved: 0, remaining: 4700 },
       openReservations: 0,
     });
-    expect(await exports.default.settle(tenant, expiring.reservationId, 10)).toMatchObject({
+    expect(await settleRaw(tenant, expiring.leaseId, 10)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
@@ -239,7 +324,7 @@ describe("usage", () => {
     const tenant = makeTenant({ budgets: { dailyTokens: 1000, monthlyTokens: 5000 } });
     const first = await reserve(tenant, 100);
     await reserve(tenant, 250);
-    await exports.default.settle(tenant, first.reservationId, 80);
+    await settleRaw(tenant, first.leaseId, 80);
 
     expect(await usage(tenant)).toEqual({
       daily: { limit: 1000, used: 80, reserved: 250, remaining: 670, resetsAt: nextUtcDay() },
@@ -253,13 +338,13 @@ describe("usage", () => {
     const first = makeTenant({ budgets });
     const second = makeTenant({ budgets });
     const reservation = await reserve(first, 500);
-    expect((await exports.default.reserve(first, 1)).ok).toBe(false);
+    expect((await reserveRaw(first, 1)).ok).toBe(false);
 
     expect((await usage(second)).daily).toMatchObject({ used: 0, reserved: 0, remaining: 500 });
-    expect(await exports.default.settle(second, reservation.reservationId, 1)).toMatchObject({
+    expect(await settleRaw(second, reservation.leaseId, 1)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
-    expect((await exports.default.reserve(second, 500)).ok).toBe(true);
+    expect((await reserveRaw(second, 500)).ok).toBe(true);
   });
 });

@@ -27,7 +27,7 @@ function operatorRoute(handler: Handler): Handler {
     const tenant = tenantById(request.params.tenantId ?? "");
     if (!tenant)
       throw new HttpError("tenant_unknown", `tenant "${(request.params.tenantId ?? "").slice(0, 64)}" does not exist`);
-    await enforceRateLimit(env, state, operatorContext(env, state, tenant), { kind: "ip", id: state.clientIp });
+    await enforceRateLimit(env, ctx, state, operatorContext(env, state, tenant), { kind: "ip", id: state.clientIp });
     if (!(await isOperator(request, configOf(env).OPERATOR_TOKEN))) {
       throw new HttpError(
         "unauthorized",

@@ -5,6 +5,7 @@
  */
 import { ChatBodySchema, type TenantConfig } from "@crispy/contracts";
 import { configOf } from "../config";
+import { settled, settledIfFailed, turnBudget } from "../admission/budget";
 import { readJson } from "../http/body";
 import { HttpError, unwrap } from "../http/errors";
 import { sseResponse } from "../http/sse";
@@ -14,7 +15,7 @@ export function requireFeature(config: TenantConfig, feature: keyof TenantConfig
   if (!config.features[feature]) throw new HttpError("forbidden", `${feature} is disabled for tenant "${config.id}"`);
 }
 
-export const chat = tenantRoute("chat", async ({ request, env, tenant }) => {
+export const chat = tenantRoute("chat", async ({ request, env, ctx, tenant }) => {
   requireFeature(tenant.config, "chat");
   const body = await readJson(request, configOf(env).MAX_BODY_BYTES, ChatBodySchema);
   const input = {
@@ -24,7 +25,8 @@ export const chat = tenantRoute("chat", async ({ request, env, tenant }) => {
     ...(body.system ? { system: body.system } : {}),
     ...(body.rag !== undefined ? { rag: body.rag } : {}),
   };
-  if (!body.stream) return unwrap(await env.CHAT.complete(tenant, input));
-  const started = unwrap(await env.CHAT.stream(tenant, input, "events"));
+  const budget = turnBudget(env, ctx, tenant);
+  if (!body.stream) return unwrap(await settled(budget, env.CHAT.complete(tenant, input, budget)));
+  const started = unwrap(await settledIfFailed(budget, env.CHAT.stream(tenant, input, "events", budget)));
   return sseResponse(started.body, { "x-session-id": started.sessionId });
 });

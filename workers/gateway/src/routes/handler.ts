@@ -27,7 +27,7 @@ export function tenantRoute(
   return async (request, env, ctx, state) => {
     const authed = await authenticate(request, env, ctx, state, scope);
     const tenant = tenantContext(authed);
-    await enforceRateLimit(env, state, tenant, { kind: "key", id: authed.key.id });
+    await enforceRateLimit(env, ctx, state, tenant, { kind: "key", id: authed.key.id });
     return handler({ request, env, ctx, state: authed, tenant });
   };
 }

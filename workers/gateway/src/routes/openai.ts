@@ -6,16 +6,19 @@
  */
 import { OpenAiChatBodySchema } from "@crispy/contracts";
 import { configOf } from "../config";
+import { settled, settledIfFailed, turnBudget } from "../admission/budget";
 import { readJson } from "../http/body";
 import { unwrap } from "../http/errors";
 import { sseResponse } from "../http/sse";
 import { requireFeature } from "./chat";
 import { tenantRoute } from "./handler";
 
-export const chatCompletions = tenantRoute("chat", async ({ request, env, tenant }) => {
+export const chatCompletions = tenantRoute("chat", async ({ request, env, ctx, tenant }) => {
   requireFeature(tenant.config, "chat");
   const body = await readJson(request, configOf(env).MAX_BODY_BYTES, OpenAiChatBodySchema);
-  const result = unwrap(await env.CHAT.completions(tenant, body));
+  const budget = turnBudget(env, ctx, tenant);
+  const call = env.CHAT.completions(tenant, body, budget);
+  const result = unwrap(await (body.stream ? settledIfFailed(budget, call) : settled(budget, call)));
   return "body" in result ? sseResponse(result.body) : result;
 });
 

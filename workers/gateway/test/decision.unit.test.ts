@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { decide } from "../src/decision";
-import type { GcraResult } from "../src/gcra";
+import { decide } from "../src/admission/decision";
+import type { RateTake } from "../src/admission/rate-lease";
 
-function result(overrides: Partial<GcraResult>): GcraResult {
+function result(overrides: Partial<RateTake>): RateTake {
   const base = { allowed: true, remaining: 5, resetSeconds: 1, retryAfterSeconds: 0, limit: 60 };
   return { ...base, ...overrides };
 }

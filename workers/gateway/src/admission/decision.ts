@@ -1,5 +1,5 @@
 /**
- * Combines the subject's and the tenant-wide limiter results into one decision. Pure.
+ * Combines what the subject's and the tenant-wide limit said about one request into one decision. Pure.
  *
  * A request is admitted only if both limits admitted it. The decision reports the binding limit:
  * when admitted, the one with fewer requests remaining (the subject's on a tie); when refused,
@@ -7,9 +7,9 @@
  * `retryAfterSeconds` is not refused again by the other).
  */
 import type { RateLimitDecision } from "@crispy/contracts";
-import type { GcraResult } from "./gcra";
+import type { RateTake } from "./rate-lease";
 
-export function decide(subject: GcraResult, tenant: GcraResult): RateLimitDecision {
+export function decide(subject: RateTake, tenant: RateTake): RateLimitDecision {
   const allowed = subject.allowed && tenant.allowed;
   let scope: RateLimitDecision["scope"];
   if (allowed) {
