@@ -9,7 +9,13 @@
  *   startBare(opts)       a SEPARATE Miniflare running a hello-world worker, same compat date/flags
  *   startPassthrough(opts) self-test stand-in: a worker doing one service-binding fetch to a
  *                         hello-world upstream (separate Miniflare too)
- * Every start* returns { name, url, entryUrl, mf, logs, dispose }. Everything binds to 127.0.0.1.
+ *   startUpstreamPassthrough(opts) the model baseline: a worker whose fetch does exactly one
+ *                         fetch() to the mock upstream (mock-upstream.mjs), same path and body,
+ *                         and returns its response as is (separate Miniflare)
+ * Every start* returns { name, url, entryUrl, mf, logs, pid, pidHow, dispose }; `pid` is the
+ * workerd process behind that Miniflare (proc.mjs: the owner of the direct socket, cross-checked
+ * with the workerd that appeared while it started), for CPU and memory readings. Everything binds
+ * to 127.0.0.1.
  *
  * `url` is a workerd socket bound DIRECTLY to the entry worker (Miniflare `unsafeDirectSockets`).
  * Miniflare's own entry socket (`entryUrl`) first runs an internal router worker (cf blob, pretty
@@ -23,6 +29,7 @@ import { fileURLToPath } from "node:url";
 import { Miniflare, Log, LogLevel } from "miniflare";
 import { meshWorkers } from "../mesh/manifest.mjs";
 import { builtWorkerOptions, ensureBuilt } from "../mesh/worker-options.mjs";
+import { workerdBehind, workerdPids } from "./proc.mjs";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Mesh workers (infra/mesh/workers.json); the first is the entry (the only public worker). */
@@ -79,9 +86,10 @@ function logSink() {
 }
 
 /** Starts a Miniflare with the given workers (first = entry); `port` is the direct socket. */
-async function serve(name, port, workers, { persistRoot } = {}) {
+async function serve(name, port, workers, { persistRoot, inspectorPort } = {}) {
   const { logs, handleRuntimeStdio } = logSink();
   const [entry, ...rest] = workers;
+  const before = workerdPids();
   const mf = new Miniflare({
     host: HOST,
     port: await freePort(),
@@ -91,6 +99,8 @@ async function serve(name, port, workers, { persistRoot } = {}) {
     telemetry: { enabled: false },
     handleRuntimeStdio,
     ...(persistRoot ? { defaultPersistRoot: persistRoot } : {}),
+    // Only for the session-memory scenario (V8 heap readings); never during load scenarios.
+    ...(inspectorPort ? { inspectorPort } : {}),
     workers: [{ ...entry, unsafeDirectSockets: [{ host: HOST, port }] }, ...rest],
   });
   let url, entryUrl;
@@ -101,13 +111,14 @@ async function serve(name, port, workers, { persistRoot } = {}) {
     await mf.dispose().catch(() => {});
     throw err;
   }
+  const { pid, how: pidHow } = workerdBehind(port, before);
   let disposed = false;
   const dispose = async () => {
     if (disposed) return;
     disposed = true;
     await mf.dispose();
   };
-  return { name, url, entryUrl, port, mf, logs, dispose };
+  return { name, url, entryUrl, port, mf, logs, pid, pidHow, dispose };
 }
 
 /** Compatibility settings of a worker's wrangler.jsonc, reused so the baselines run under the same ones. */
@@ -137,14 +148,25 @@ async function applyD1Migrations(mf, workerName, config, configDir, splitSql) {
 
 /**
  * Starts the whole mesh on plain workerd. `secrets` are added as plain-text bindings of the entry
- * worker (e.g. OPERATOR_TOKEN), the equivalent of `wrangler secret put`.
+ * worker (e.g. OPERATOR_TOKEN), the equivalent of `wrangler secret put`. `bindings` adds vars per
+ * worker, e.g. `{ chat: { AI_PROVIDER: "openai-compatible", OPENAI_BASE_URL: "http://…/v1" } }`.
  */
-export async function startMesh({ port, secrets = {}, names = MESH_WORKERS, persistRoot }) {
+export async function startMesh({
+  port,
+  secrets = {},
+  bindings: extra = {},
+  names = MESH_WORKERS,
+  persistRoot,
+  inspectorPort,
+}) {
   const { unstable_readConfig, unstable_splitSqlQuery } = await wrangler();
   const entries = names.map((dir, i) => {
     const config = unstable_readConfig({ config: configPathOf(dir) });
     // The local model streams without delay here: the bench measures the platform, not a pause.
-    const bindings = i === 0 ? secrets : dir === "chat" ? { LOCAL_TOKEN_DELAY_MS: "0" } : {};
+    const bindings = {
+      ...(i === 0 ? secrets : dir === "chat" ? { LOCAL_TOKEN_DELAY_MS: "0" } : {}),
+      ...(extra[dir] ?? {}),
+    };
     const options = builtWorkerOptions(dir, { bindings });
     return { dir, config, options };
   });
@@ -152,7 +174,7 @@ export async function startMesh({ port, secrets = {}, names = MESH_WORKERS, pers
     "mesh",
     port,
     entries.map((e) => e.options),
-    { persistRoot },
+    { persistRoot, inspectorPort },
   );
   try {
     handle.migrations = [];
@@ -186,5 +208,25 @@ export async function startPassthrough({ port, compat }) {
   return serve("passthrough", port, [
     { name: "passthrough", modules: true, script: passthrough, serviceBindings: { UPSTREAM: "upstream" }, ...compat },
     { name: "upstream", modules: true, script: HELLO, ...compat },
+  ]);
+}
+
+/**
+ * The baseline for model routes: exactly one fetch() to `upstream` (the mock's origin) with the
+ * request's path, method, content type and body, and the upstream's response returned as is
+ * (a streamed body is passed through, not read). Its own Miniflare, like the bare worker.
+ */
+export async function startUpstreamPassthrough({ port, compat, upstream }) {
+  const script = `export default {
+  fetch(request, env) {
+    const url = new URL(request.url);
+    const headers = {};
+    const type = request.headers.get("content-type");
+    if (type) headers["content-type"] = type;
+    return fetch(env.UPSTREAM_ORIGIN + url.pathname + url.search, { method: request.method, headers, body: request.body });
+  },
+};`;
+  return serve("passthrough-mock", port, [
+    { name: "passthrough-mock", modules: true, script, bindings: { UPSTREAM_ORIGIN: upstream }, ...compat },
   ]);
 }

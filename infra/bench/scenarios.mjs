@@ -1,21 +1,55 @@
 /**
  * scenarios.mjs — what `pnpm bench` measures. Each scenario compares a `subject` against a
- * `baseline`, both `{ target, method, path, headers?, body? }`, where `target` names a server
- * started by mesh.mjs: "bare" (hello world), "gateway" (the whole mesh; entry = gateway) or
- * "passthrough" (self-test stand-in). `headers`/`body` may be functions of the run context
- * `ctx = { apiKey, operatorToken, urls }` so secrets created at run time can be used.
+ * `baseline`, both `{ target, method, path, headers?, body?, bodies? }`, where `target` names a
+ * server started by bench.mjs: "bare" (hello world), "gateway" (the whole mesh; entry = gateway),
+ * "passthrough-mock" (one fetch() to the mock model upstream, mock-upstream.mjs) or "passthrough"
+ * (self-test stand-in). `headers`/`body`/`bodies` may be functions of the run context
+ * `ctx = { apiKey, operatorToken, urls, sessionPool }` so values created at run time can be used;
+ * `bodies` (an array) varies the body per request, each connection sending its own share.
  * `needs` lists context the scenario requires ("apiKey" → the harness creates a key for the
- * `bench` tenant through the admin API). `targets` are reported, never gated. `optional: true`
- * scenarios run only when named with `--scenario`.
+ * `bench` tenant through the admin API; "sessionPool" → it opens SESSION_POOL chat sessions
+ * first). `targets` are reported, never gated. `optional: true` scenarios run only when named with
+ * `--scenario`.
  *
- * `kind: "ttfb"` and `kind: "retrieval"` scenarios run their own measurement (ttfb.mjs,
- * retrieval.mjs) instead of autocannon. To add a scenario append an entry here.
+ * Autocannon scenarios may add `oneConnection: true` (an extra A/B at one connection, for the
+ * added p50 without queueing), `ttfb: { baseline, subject }` (sequential time to first token,
+ * each naming its token matcher from ttfb.mjs) and `amount: "newSessions"` (a fixed number of
+ * requests, `--new-sessions`, split over the rounds, instead of a duration).
+ * `kind: "ttfb"`, `kind: "retrieval"` and `kind: "memory"` scenarios run their own measurement
+ * (ttfb.mjs, retrieval.mjs, memory.mjs) instead of autocannon. To add a scenario append an entry here.
+ *
+ * Every chat scenario's model is the mock upstream: bench.mjs starts the mesh with chat's
+ * AI_PROVIDER=openai-compatible and OPENAI_BASE_URL pointing at it, and the baselines fetch the
+ * same mock once, so both sides get the same answer from the same process.
  */
 
 const bearer = (ctx) => ({ authorization: `Bearer ${ctx.apiKey}` });
 
+const json = { "content-type": "application/json" };
+const bearerJson = (ctx) => ({ ...bearer(ctx), ...json });
+
 /** Targets from ARCHITECTURE.md: gateway ≥ 50 % of bare throughput, ≤ 2 ms added p50. */
 const DEFAULT_TARGETS = { minThroughputRatio: 0.5, maxAddedP50Ms: 2 };
+
+export const MESSAGE = "What should I pack for a weekend in the mountains?";
+/** The bench tenant's default (and only allowed) chat model; the mock accepts any name. */
+const MODEL = "local/echo-1";
+/** One OpenAI-style request body, the same bytes for the mesh and the passthrough. */
+export const completionBody = (stream) =>
+  JSON.stringify({
+    model: MODEL,
+    messages: [{ role: "user", content: MESSAGE }],
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : { stream: false }),
+  });
+const completionsOf = (target, stream) => ({
+  target,
+  method: "POST",
+  path: "/v1/chat/completions",
+  headers: target === "gateway" ? bearerJson : json,
+  body: completionBody(stream),
+});
+/** Targets for the model routes: mesh vs one fetch to the same upstream. */
+const COMPLETION_TARGETS = { minThroughputRatio: 0.4, maxAddedP50Ms: null, maxAddedP50MsOneConnection: 1 };
 
 /** @type {Array<{ name: string, description: string, selfTest?: boolean, optional?: boolean, needs?: string[],
  *   baseline: object, subject: object, targets?: typeof DEFAULT_TARGETS }>} */
@@ -29,13 +63,41 @@ export const scenarios = [
     targets: DEFAULT_TARGETS,
   },
   {
+    name: "chat-completions",
+    description:
+      "POST /v1/chat/completions (non-stream) through the mesh (chat on openai-compatible → mock) vs one fetch to the mock",
+    needs: ["apiKey"],
+    baseline: completionsOf("passthrough-mock", false),
+    subject: completionsOf("gateway", false),
+    oneConnection: true,
+    targets: { ...COMPLETION_TARGETS, maxCpuMsPerRequest: 0.6 },
+  },
+  {
+    name: "chat-completions-stream",
+    description:
+      "POST /v1/chat/completions (stream, include_usage) through the mesh (chat on openai-compatible → mock) vs one fetch to the mock",
+    needs: ["apiKey"],
+    baseline: completionsOf("passthrough-mock", true),
+    subject: completionsOf("gateway", true),
+    oneConnection: true,
+    ttfb: { baseline: "openAiContent", subject: "openAiContent" },
+    targets: { ...COMPLETION_TARGETS, maxAddedTtfbP50Ms: 1 },
+  },
+  {
     name: "chat-ttfb",
     kind: "ttfb",
     description:
-      "time to first token of a streamed chat turn through the mesh vs the local model called in-process (sequential)",
+      "time to first token of a streamed POST /v1/chat turn (new session each) through the mesh vs a streamed completion fetched once from the mock (sequential)",
     needs: ["apiKey"],
-    baseline: { target: "direct" },
-    subject: { target: "gateway", method: "POST", path: "/v1/chat" },
+    baseline: { ...completionsOf("passthrough-mock", true), token: "openAiContent" },
+    subject: {
+      target: "gateway",
+      method: "POST",
+      path: "/v1/chat",
+      headers: bearerJson,
+      body: JSON.stringify({ message: MESSAGE }),
+      token: "platformToken",
+    },
     targets: { maxAddedP50Ms: 3 },
   },
   {
@@ -50,20 +112,41 @@ export const scenarios = [
     targets: null,
   },
   {
-    // Last: every request opens a new ChatSession DO, and a few thousand of them in one local
-    // workerd process exhaust its SQLite memory (SQLITE_NOMEM, then 503s) for every later scenario.
     name: "chat-stream",
-    description:
-      "full streamed chat turns (new session each, local model, no token delay) through the mesh vs bare GET /",
-    needs: ["apiKey"],
-    baseline: { target: "bare", method: "GET", path: "/" },
+    description: `streamed POST /v1/chat turns continuing a pool of sessions (each connection its own) through the mesh vs a streamed completion fetched once from the mock`,
+    needs: ["apiKey", "sessionPool"],
+    baseline: completionsOf("passthrough-mock", true),
     subject: {
       target: "gateway",
       method: "POST",
       path: "/v1/chat",
-      headers: (ctx) => ({ ...bearer(ctx), "content-type": "application/json" }),
-      body: JSON.stringify({ message: "What should I pack for a weekend in the mountains?" }),
+      headers: bearerJson,
+      bodies: (ctx) => ctx.sessionPool.map((sessionId) => JSON.stringify({ message: MESSAGE, sessionId })),
     },
+    targets: null,
+  },
+  {
+    // Last of the defaults: every request opens a new ChatSession DO. A fixed number of them
+    // (--new-sessions), because a few thousand within a minute or two exhaust one local workerd
+    // process's SQLite memory (SQLITE_NOMEM, then 503s) until idle objects are evicted.
+    name: "chat-new-session",
+    description:
+      "streamed POST /v1/chat turns, each opening a new session, through the mesh vs a streamed completion fetched once from the mock (fixed request count)",
+    needs: ["apiKey"],
+    amount: "newSessions",
+    baseline: completionsOf("passthrough-mock", true),
+    subject: { target: "gateway", method: "POST", path: "/v1/chat", headers: bearerJson, body: JSON.stringify({ message: MESSAGE }) },
+    targets: null,
+  },
+  {
+    name: "session-memory",
+    kind: "memory",
+    optional: true,
+    description:
+      "RSS of the mesh's workerd before/after stateless completions, turns on one session, new sessions, and after idle eviction",
+    needs: ["apiKey"],
+    baseline: { target: "gateway" },
+    subject: { target: "gateway", method: "POST", path: "/v1/chat" },
     targets: null,
   },
   {
