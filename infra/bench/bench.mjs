@@ -14,7 +14,7 @@
  *   pnpm bench [--duration 10] [--connections 10] [--rounds 2] [--warmup 2]
  *              [--scenario tenant-get] [--ttfb-samples 150] [--search-samples 100]
  *              [--retrieval-sizes 1000,10000] [--session-pool 32] [--new-sessions 1000]
- *              [--memory-sessions 500] [--idle-wait 150] [--self-test] [--no-build]
+ *              [--memory-sessions 500] [--idle-wait 150] [--memory-to-failure] [--self-test] [--no-build]
  *              [--storage tmpfs|disk] [--out file.json] [--verbose]
  *   env: BENCH_DURATION, BENCH_CONNECTIONS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_STORAGE, BENCH_VERBOSE=1,
  *        BENCH_TTFB_SAMPLES, BENCH_SEARCH_SAMPLES, BENCH_SESSION_POOL, BENCH_NEW_SESSIONS,
@@ -68,6 +68,7 @@ const { values: args } = parseArgs({
     "new-sessions": { type: "string" },
     "memory-sessions": { type: "string" },
     "idle-wait": { type: "string" },
+    "memory-to-failure": { type: "boolean", default: false },
     scenario: { type: "string", multiple: true },
     "self-test": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
@@ -80,7 +81,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    "usage: pnpm bench [--duration s] [--connections n] [--rounds n] [--warmup s] [--scenario name]… [--ttfb-samples n] [--search-samples n] [--retrieval-sizes 1000,10000] [--session-pool n] [--new-sessions n] [--memory-sessions n] [--idle-wait s] [--self-test] [--no-build] [--storage tmpfs|disk] [--out file] [--verbose]",
+    "usage: pnpm bench [--duration s] [--connections n] [--rounds n] [--warmup s] [--scenario name]… [--ttfb-samples n] [--search-samples n] [--retrieval-sizes 1000,10000] [--session-pool n] [--new-sessions n] [--memory-sessions n] [--idle-wait s] [--memory-to-failure] [--self-test] [--no-build] [--storage tmpfs|disk] [--out file] [--verbose]",
   );
   process.exit(0);
 }
@@ -186,7 +187,6 @@ async function createApiKey(gatewayUrl, operatorToken) {
   return { key, id: body.id ?? body.data?.id };
 }
 
-
 /**
  * Opens `size` chat sessions (one non-streamed `POST /v1/chat` turn each, no sessionId) for
  * scenarios that continue existing sessions. Returns their ids, or throws naming the failure.
@@ -196,7 +196,11 @@ async function openSessionPool(gatewayUrl, apiKey, size) {
   for (let i = 0; i < size; i++) {
     const res = await fetch(`${gatewayUrl}/v1/chat`, {
       method: "POST",
-      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "cf-connecting-ip": "127.0.0.1" },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        "content-type": "application/json",
+        "cf-connecting-ip": "127.0.0.1",
+      },
       body: JSON.stringify({ message: MESSAGE, stream: false }),
     });
     const text = await res.text();
@@ -222,7 +226,11 @@ async function checkMeshModel(gatewayUrl, apiKey) {
   try {
     const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
       method: "POST",
-      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "cf-connecting-ip": "127.0.0.1" },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        "content-type": "application/json",
+        "cf-connecting-ip": "127.0.0.1",
+      },
       body: completionBody(false),
     });
     const text = await res.text();
@@ -370,8 +378,12 @@ function report(result) {
   if (result.ttfb) {
     const t = result.ttfb;
     log(`  time to first token (first delta.content), sequential, n = ${t.subject.n} per side:`);
-    log(`    ${a.target.padEnd(16)} p50 ${fmt(t.baseline.p50)} ms  p90 ${fmt(t.baseline.p90)} ms  p99 ${fmt(t.baseline.p99)} ms`);
-    log(`    ${b.target.padEnd(16)} p50 ${fmt(t.subject.p50)} ms  p90 ${fmt(t.subject.p90)} ms  p99 ${fmt(t.subject.p99)} ms`);
+    log(
+      `    ${a.target.padEnd(16)} p50 ${fmt(t.baseline.p50)} ms  p90 ${fmt(t.baseline.p90)} ms  p99 ${fmt(t.baseline.p99)} ms`,
+    );
+    log(
+      `    ${b.target.padEnd(16)} p50 ${fmt(t.subject.p50)} ms  p90 ${fmt(t.subject.p90)} ms  p99 ${fmt(t.subject.p99)} ms`,
+    );
     log(`    added TTFB p50 ${signed(t.addedP50Ms)} ms;  p99 ${signed(t.addedP99Ms)} ms`);
   }
   reportChecks(c.checks);
@@ -501,7 +513,12 @@ function loadIssues(label, ...sides) {
 }
 
 const TOKEN_MATCHERS = { openAiContent, platformToken };
-const ttfbSide = (req, token) => ({ url: req.url, headers: req.headers, body: req.body, isToken: TOKEN_MATCHERS[token] });
+const ttfbSide = (req, token) => ({
+  url: req.url,
+  headers: req.headers,
+  body: req.body,
+  isToken: TOKEN_MATCHERS[token],
+});
 
 async function runTtfb(label, baselineReq, subjectReq, tokens) {
   log(`  ${label}: time to first token, ${settings.rounds} round(s) × ${TTFB_SAMPLES} sequential samples per side …`);
@@ -584,9 +601,14 @@ async function runAutocannonScenario(scenario, ctx) {
         check(`added p50 at ${settings.connections} connections`, addedP50Ms, targets.maxAddedP50Ms, { unit: " ms" }),
         check("added p50 at 1 connection", oneConnP50, targets.maxAddedP50MsOneConnection, { unit: " ms" }),
         check("added TTFB p50", ttfb?.addedP50Ms, targets.maxAddedTtfbP50Ms, { unit: " ms" }),
-        check(`CPU ms per request (${subject.target} workerd)`, subject.mean.cpuMsPerRequest, targets.maxCpuMsPerRequest, {
-          unit: " ms",
-        }),
+        check(
+          `CPU ms per request (${subject.target} workerd)`,
+          subject.mean.cpuMsPerRequest,
+          targets.maxCpuMsPerRequest,
+          {
+            unit: " ms",
+          },
+        ),
       ].filter(Boolean)
     : [];
   const comparison = {
@@ -664,7 +686,9 @@ async function runTtfbScenario(scenario, ctx) {
 function reportMemory(scenario, m) {
   log(`\n== ${scenario.name}: ${scenario.description}`);
   const mb = (b) => (Number.isFinite(b) ? `${(b / 2 ** 20).toFixed(1)} MiB` : "n/a");
-  const rows = [["step", "RSS", "anon", "file", "shmem", "maps", "fds", "chat JS heap", "storage files"]];
+  const rows = [
+    ["step", "RSS", "anon", "file", "shmem", "maps", "fds", "V8 heap chat", "V8 heaps all", "storage files"],
+  ];
   for (const s of m.steps)
     rows.push([
       s.step,
@@ -675,6 +699,7 @@ function reportMemory(scenario, m) {
       s.memory?.maps ?? "n/a",
       s.memory?.fds ?? "n/a",
       mb(s.heap?.usedSize),
+      mb(s.heap?.allUsedSize),
       s.storage ? `${s.storage.files} · ${mb(s.storage.bytes)}` : "n/a",
     ]);
   log(table(rows).replace(/^/gm, "    "));
@@ -792,6 +817,7 @@ async function main() {
         persistRoot,
         sessions: MEMORY_SESSIONS,
         idleWaitS: IDLE_WAIT_S,
+        toFailure: args["memory-to-failure"],
         log,
       });
       results.push({

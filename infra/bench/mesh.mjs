@@ -230,3 +230,45 @@ export async function startUpstreamPassthrough({ port, compat, upstream }) {
     { name: "passthrough-mock", modules: true, script, bindings: { UPSTREAM_ORIGIN: upstream }, ...compat },
   ]);
 }
+
+/**
+ * A minimal SQLite Durable Object in its own Miniflare, for session-memory's runtime floor: each
+ * object creates one table and, per `POST /?id=<name>`, inserts one row and sets an alarm (as a
+ * ChatSession turn does), so its cost is what workerd itself spends per live SQLite object.
+ */
+export async function startSqliteProbe({ port, compat, persistRoot }) {
+  const script = `import { DurableObject } from "cloudflare:workers";
+export class Probe extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT)");
+  }
+  async alarm() {}
+  async hit(text) {
+    this.ctx.storage.sql.exec("INSERT INTO t (v) VALUES (?)", text);
+    await this.ctx.storage.setAlarm(Date.now() + 86_400_000);
+    return 1;
+  }
+}
+export default {
+  async fetch(request, env) {
+    const id = new URL(request.url).searchParams.get("id") ?? "probe";
+    await env.PROBE.get(env.PROBE.idFromName(id)).hit(await request.text());
+    return new Response("ok");
+  },
+};`;
+  return serve(
+    "sqlite-probe",
+    port,
+    [
+      {
+        name: "sqlite-probe",
+        modules: true,
+        script,
+        durableObjects: { PROBE: { className: "Probe", useSQLite: true } },
+        ...compat,
+      },
+    ],
+    { persistRoot },
+  );
+}

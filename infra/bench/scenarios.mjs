@@ -135,7 +135,13 @@ export const scenarios = [
     needs: ["apiKey"],
     amount: "newSessions",
     baseline: completionsOf("passthrough-mock", true),
-    subject: { target: "gateway", method: "POST", path: "/v1/chat", headers: bearerJson, body: JSON.stringify({ message: MESSAGE }) },
+    subject: {
+      target: "gateway",
+      method: "POST",
+      path: "/v1/chat",
+      headers: bearerJson,
+      body: JSON.stringify({ message: MESSAGE }),
+    },
     targets: null,
   },
   {
