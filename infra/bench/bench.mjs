@@ -462,7 +462,9 @@ async function abRounds(label, sides, reqs, ctx, { connections, amount }) {
         connections,
         duration: settings.duration,
         warmup: settings.warmup,
-        ...(amount ? { amount: amount.perRound, warmupAmount: amount.warmup } : {}),
+        // A fixed count bounds only the side that needs it (new sessions); the other side keeps its
+        // duration, so a one-off stall cannot dominate a few hundred milliseconds of load.
+        ...(amount?.sides.includes(k) ? { amount: amount.perRound, warmupAmount: amount.warmup } : {}),
         beforeMeasure: () => {
           before = cpuTicks(pid);
           mockBefore = cpuTicks(mockPid);
@@ -564,11 +566,12 @@ async function runAutocannonScenario(scenario, ctx) {
       ? {
           perRound: Math.ceil(NEW_SESSIONS / settings.rounds),
           warmup: Math.max(settings.connections, 50),
+          sides: ["subject"],
         }
       : undefined;
   if (amount)
     log(
-      `  ${scenario.name}: ${amount.perRound} measured requests per side and round (+ ${amount.warmup} warm-up), not a duration`,
+      `  ${scenario.name}: ${sides.subject.target}: ${amount.perRound} measured requests per round (+ ${amount.warmup} warm-up) instead of a duration; ${sides.baseline.target}: ${settings.duration} s`,
     );
   const rounds = await abRounds(scenario.name, sides, reqs, ctx, { connections: settings.connections, amount });
   const { baseline, subject } = sidesOf(sides, reqs, preflights, rounds);
