@@ -9,3 +9,4 @@ export * from "./retrieval";
 export * from "./retrieval-limits";
 export * from "./cursor";
 export * from "./sources";
+export * from "./urls";

@@ -19,5 +19,12 @@ export const RETRIEVAL_LIMITS = {
   defaultPageSize: 20,
 } as const;
 
-/** Document ids: chosen by the client or derived; safe for DO names, R2 keys and Vectorize ids. */
-export const DOCUMENT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,96}$/;
+/**
+ * Document ids: chosen by the client or derived; safe for DO names, R2 keys and Vectorize ids, and
+ * able to travel as one URL path segment (`/v1/documents/:id`) — so not "." or "..", which URL
+ * parsers resolve away as dot-segments before any route sees them.
+ */
+export const DOCUMENT_ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._:-]{1,96}$/;
+
+/** Metadata keys that are never accepted: they name Object.prototype's own machinery. */
+export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);

@@ -3,16 +3,43 @@
  * workers. Validated once at the gateway.
  */
 import { z } from "zod";
-import { DOCUMENT_ID_PATTERN, RETRIEVAL_LIMITS as L } from "./retrieval-limits";
+import { DOCUMENT_ID_PATTERN, RESERVED_METADATA_KEYS, RETRIEVAL_LIMITS as L } from "./retrieval-limits";
+import { HTTP_URL_MESSAGE, isHttpUrl } from "./urls";
 
-export const DocumentIdSchema = z.string().regex(DOCUMENT_ID_PATTERN, "must be 1-96 characters of A-Z a-z 0-9 . _ : -");
+export const DOCUMENT_ID_MESSAGE = 'must be 1-96 characters of A-Z a-z 0-9 . _ : - (and not "." or "..")';
 
+export const DocumentIdSchema = z.string().regex(DOCUMENT_ID_PATTERN, DOCUMENT_ID_MESSAGE);
+
+/** A URL a document may link to: http(s) only. */
+export const HttpUrlSchema = z.string().max(2048).refine(isHttpUrl, HTTP_URL_MESSAGE);
+
+const RESERVED_KEY_MESSAGE = "is a reserved name (__proto__, constructor, prototype)";
+
+/**
+ * Metadata: ≤ 16 keys of 1–64 characters, values strings ≤ 256 characters, numbers or booleans.
+ * Reserved keys are refused on the raw input, before zod builds its output — which leaves a
+ * `__proto__` key out instead of failing on it (it would be dropped silently, not refused).
+ */
 export const MetadataSchema = z
-  .record(
-    z.string().min(1).max(L.maxMetadataKeyChars),
-    z.union([z.string().max(L.maxMetadataValueChars), z.number().finite(), z.boolean()]),
-  )
-  .refine((value) => Object.keys(value).length <= L.maxMetadataKeys, `at most ${L.maxMetadataKeys} keys`);
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (typeof value !== "object" || value === null) return;
+    for (const key of Object.keys(value)) {
+      if (RESERVED_METADATA_KEYS.has(key)) ctx.addIssue({ code: "custom", path: [key], message: RESERVED_KEY_MESSAGE });
+    }
+  })
+  .pipe(
+    z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(L.maxMetadataKeyChars)
+          .refine((key) => !RESERVED_METADATA_KEYS.has(key), RESERVED_KEY_MESSAGE),
+        z.union([z.string().max(L.maxMetadataValueChars), z.number().finite(), z.boolean()]),
+      )
+      .refine((value) => Object.keys(value).length <= L.maxMetadataKeys, `at most ${L.maxMetadataKeys} keys`),
+  );
 export type Metadata = Record<string, string | number | boolean>;
 
 /** Formats a JSON ingest's `text` may be written in. */
@@ -23,7 +50,7 @@ export const IngestJsonBodySchema = z.strictObject({
   id: DocumentIdSchema.optional(),
   title: z.string().trim().min(1).max(300).optional(),
   source: z.string().max(300).optional(),
-  url: z.url().max(2048).optional(),
+  url: HttpUrlSchema.optional(),
   text: z.string().min(1, "must not be empty").max(L.maxTextChars, `must be at most ${L.maxTextChars} characters`),
   /** How `text` is written: plain text (default), Markdown (headings become the chunks' heading paths) or HTML. */
   format: z.enum(TEXT_FORMATS).optional(),

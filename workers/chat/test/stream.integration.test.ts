@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import type { MessageRecord, Page, RpcResult, TenantContext } from "@crispy/contracts";
 import { describe, expect, it } from "vitest";
@@ -89,6 +90,15 @@ describe("stream (events format)", () => {
     expect(dataOf<{ code: string }>(frames, "error")[0]!.code).toBe("ai_unavailable");
     // A new session whose first turn failed was never listed and keeps nothing.
     expect(failure(await exports.default.history(tenant, started.sessionId, { limit: 10 })).code).toBe("not_found");
+    const object = env.CHAT_SESSION.getByName(`${tenant.tenantId}:${started.sessionId}`);
+    await runInDurableObject(object, (_, state) => {
+      const tables = state.storage.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+        )
+        .toArray();
+      expect(tables).toEqual([]);
+    });
     expect(unwrap(await exports.default.listSessions(tenant, { limit: 10 })).items).toEqual([]);
     const usage = unwrap(await env.RATELIMIT.usage(tenant));
     expect(usage.openReservations).toBe(0);

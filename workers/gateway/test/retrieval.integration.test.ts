@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { DocumentRecord, IngestJob, Page, SearchAnswer } from "@crispy/contracts";
-import { bearer, call, createKey, expectError } from "./helpers";
+import { bearer, call, createKey, expectError, registerTenant } from "./helpers";
 import { readEvents } from "./sse";
 
 const json = (key: string) => bearer(key, { "content-type": "application/json" });
+const jsonHeaders = json;
 /** A word no other test uses, so each test's documents and queries stay apart in a tenant's index. */
 const unique = () => `zq${crypto.randomUUID().replace(/-/g, "").slice(0, 10)}`;
 
@@ -225,5 +226,94 @@ describe("retrieval input limits", () => {
       403,
       "forbidden",
     );
+  });
+});
+
+describe("what a document may be called, link to and carry", () => {
+  const ids = ["a", "a.b", "x:y", "A-Z_09", "...", ".hidden", "trailing.", "a..b", "v1.2:3-4_5", "z".repeat(96)];
+
+  it("reads and deletes a document by any accepted id, raw or percent-encoded", async () => {
+    const { key } = await createKey(registerTenant().id, ["ingest", "search"]);
+    const encode = (id: string) => id.replace(/[.:]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    for (const id of ids) {
+      await ingestText(key, { id, text: `Document ${id} of ${unique()}.` });
+      const raw = await call(`/v1/documents/${id}`, { headers: bearer(key) });
+      expect(raw.status, id).toBe(200);
+      expect((await raw.json<DocumentRecord>()).id).toBe(id);
+      expect((await call(`/v1/documents/${encode(id)}`, { headers: bearer(key) })).status, id).toBe(200);
+      const deleted = await call(`/v1/documents/${encode(id)}`, { method: "DELETE", headers: bearer(key) });
+      expect(deleted.status, id).toBe(200);
+      expect((await call(`/v1/documents/${id}`, { headers: bearer(key) })).status, id).toBe(404);
+    }
+  });
+
+  it("refuses ids a URL path cannot carry ('.' and '..'), in JSON and in uploads", async () => {
+    const { key } = await createKey("acme", ["ingest", "search"]);
+    for (const id of [".", ".."]) {
+      const json = await call("/v1/documents", {
+        method: "POST",
+        headers: jsonHeaders(key),
+        body: JSON.stringify({ id, text: "x" }),
+      });
+      expect((await expectError(json, 400, "validation_failed")).message).toMatch(/^id: /);
+      const form = new FormData();
+      form.set("file", new File(["x"], "x.txt", { type: "text/plain" }));
+      form.set("id", id);
+      const upload = await call("/v1/documents", { method: "POST", headers: bearer(key), body: form });
+      expect((await expectError(upload, 400, "validation_failed")).message).toMatch(/^id: /);
+    }
+    const listed = await (await call("/v1/documents?limit=100", { headers: bearer(key) })).json<Page<DocumentRecord>>();
+    expect(listed.items.some((d) => d.id === "." || d.id === "..")).toBe(false);
+  });
+
+  it("accepts only http(s) links, which citations show and a widget renders", async () => {
+    const { key } = await createKey("acme", ["ingest", "search"]);
+    for (const url of [
+      "javascript:alert(1)",
+      "data:text/html,<script>alert(1)</script>",
+      "file:///etc/passwd",
+      "ftp://example.com/a",
+      "//example.com/a",
+    ]) {
+      const json = await call("/v1/documents", {
+        method: "POST",
+        headers: jsonHeaders(key),
+        body: JSON.stringify({ text: "x", url }),
+      });
+      expect((await expectError(json, 400, "validation_failed")).message, url).toMatch(/^url: /);
+      const form = new FormData();
+      form.set("file", new File(["x"], "x.txt", { type: "text/plain" }));
+      form.set("url", url);
+      const upload = await call("/v1/documents", { method: "POST", headers: bearer(key), body: form });
+      expect((await expectError(upload, 400, "validation_failed")).message, url).toMatch(/^url: /);
+    }
+    const ok = await ingestText(key, { text: `Linked ${unique()}.`, url: "https://docs.example.com/page?q=1#top" });
+    const record = await (await call(`/v1/documents/${ok.docId}`, { headers: bearer(key) })).json<DocumentRecord>();
+    expect(record.url).toBe("https://docs.example.com/page?q=1#top");
+  });
+
+  it("refuses metadata keys that name Object.prototype's machinery, and nothing is polluted", async () => {
+    const { key } = await createKey("acme", ["ingest", "search"]);
+    for (const name of ["__proto__", "constructor", "prototype"]) {
+      const body = `{"text":"x","metadata":{"${name}":{"polluted":true}}}`;
+      const json = await call("/v1/documents", { method: "POST", headers: jsonHeaders(key), body });
+      expect((await expectError(json, 400, "validation_failed")).message).toContain("reserved");
+      const form = new FormData();
+      form.set("file", new File(["x"], "x.txt", { type: "text/plain" }));
+      form.set("metadata", `{"${name}":"x"}`);
+      await expectError(
+        await call("/v1/documents", { method: "POST", headers: bearer(key), body: form }),
+        400,
+        "validation_failed",
+      );
+      const search = await call("/v1/search", {
+        method: "POST",
+        headers: jsonHeaders(key),
+        body: `{"query":"x","filter":{"${name}":"x"}}`,
+      });
+      await expectError(search, 400, "validation_failed");
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * crispy-ingest: turns texts and uploaded files (.txt .md .html .json .csv .tsv .pdf) into indexed
  * chunks in crispy-rag, over RPC only (no public routes; the gateway calls it with the resolved
- * TenantContext first). Exports the entrypoint and its Durable Object:
+ * TenantContext first). Exports the entrypoint and its Durable Objects:
+ * - JobDirectory `${tenantId}` — the jobs that exist, asked before any job is touched;
  * - IngestJob `${tenantId}:${jobId}` — one ingest job: its status and the alarm-driven pipeline
  *   parse → chunk → embed → index, with retries.
  *
@@ -40,6 +41,7 @@ import {
 import { InternalEntrypoint, errorMessage, stubFor } from "@crispy/worker-kit";
 import { isTransient, ragIndex, type DocumentIndex } from "./document-index";
 import { IngestJob } from "./job";
+import { JobDirectory } from "./job-directory";
 import { JOB_ID_PATTERN, newJobId } from "./ids";
 import { prepareIngest } from "./prepare";
 import { deleteRawFiles, listRawFiles, storeNewVersion } from "./raw-files";
@@ -52,7 +54,7 @@ export interface IngestOptions {
   wait: boolean;
 }
 
-export { IngestJob };
+export { IngestJob, JobDirectory };
 
 export default class IngestService extends InternalEntrypoint<IngestEnv> {
   protected readonly worker = "ingest";
@@ -70,6 +72,7 @@ export default class IngestService extends InternalEntrypoint<IngestEnv> {
     if (!current.ok) return current;
 
     const jobId = newJobId();
+    await stubFor(this.env.JOB_DIRECTORY, tenant.tenantId).add(jobId);
     const job = stubFor(this.env.INGEST_JOB, tenant.tenantId, jobId);
     if (current.value && current.value.contentHash === document.contentHash) {
       const plan = { tenant, rawKey: null, kind, document: { ...document, version: current.value.version } };
@@ -99,6 +102,8 @@ export default class IngestService extends InternalEntrypoint<IngestEnv> {
   async job(tenant: TenantContext, jobId: string): Promise<RpcResult<JobStatus>> {
     const missing = fail("not_found", `ingest job "${String(jobId).slice(0, 64)}" does not exist`);
     if (typeof jobId !== "string" || !JOB_ID_PATTERN.test(jobId)) return missing;
+    // Unknown ids stop here: the job's own object is only ever touched for a job that exists.
+    if (!(await stubFor(this.env.JOB_DIRECTORY, tenant.tenantId).has(jobId))) return missing;
     const status = await stubFor(this.env.INGEST_JOB, tenant.tenantId, jobId).status();
     return status ? ok(status) : missing;
   }

@@ -24,7 +24,7 @@ import { DurableObject } from "cloudflare:workers";
 import { createAi, providerFromEnv, type ResilientAi } from "@crispy/ai";
 import type { IngestJob as JobStatus, IngestJobState } from "@crispy/contracts";
 import { log } from "@crispy/observability";
-import { errorMessage } from "@crispy/worker-kit";
+import { errorMessage, stubFor } from "@crispy/worker-kit";
 import { configOf } from "./config";
 import { ragIndex, type DocumentIndex } from "./document-index";
 import { JobStore, type NewJob } from "./job-store";
@@ -109,6 +109,8 @@ export class IngestJob extends DurableObject<IngestEnv> {
         return;
       }
       // Tables and all: an object with no storage left is not kept.
+      const plan = this.#store.plan();
+      if (plan) await stubFor(this.env.JOB_DIRECTORY, plan.tenant.tenantId).remove(status.id);
       await this.ctx.storage.deleteAll();
       this.#deleted = true;
       return;

@@ -7,7 +7,10 @@
  * "bad_request" (no or both inputs, empty or unreadable content, invalid id).
  */
 import {
+  DOCUMENT_ID_MESSAGE,
   DOCUMENT_ID_PATTERN,
+  HTTP_URL_MESSAGE,
+  isHttpUrl,
   RETRIEVAL_LIMITS,
   TEXT_FORMATS,
   fail,
@@ -37,7 +40,10 @@ export async function prepareIngest(input: IngestInput): Promise<RpcResult<Prepa
   const hasFile = input.file !== undefined && input.file !== null;
   if (hasText === hasFile) return fail("bad_request", "give exactly one of `text` or `file`");
   if (input.id !== undefined && !DOCUMENT_ID_PATTERN.test(input.id)) {
-    return fail("bad_request", "id must be 1-96 characters of A-Z a-z 0-9 . _ : -");
+    return fail("bad_request", `id ${DOCUMENT_ID_MESSAGE}`);
+  }
+  if (input.url !== undefined && input.url !== null && !isHttpUrl(input.url)) {
+    return fail("bad_request", `url ${HTTP_URL_MESSAGE}`);
   }
   const limit = RETRIEVAL_LIMITS.maxUploadBytes;
   let kind: DocumentKind;

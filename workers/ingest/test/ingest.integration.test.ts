@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { RETRIEVAL_LIMITS, type IngestInput, type IngestJob, type TenantContext } from "@crispy/contracts";
 import { describe, expect, it } from "vitest";
@@ -152,6 +152,19 @@ describe("ingest → rag", () => {
     expect(await storedFiles(owner)).toEqual([]);
     expect(failure(await ingest.deleteDocument(owner, "secret")).code).toBe("not_found");
     expect(failure(await ingest.job(owner, "job_nope")).code).toBe("not_found");
+  });
+
+  it("looks unknown job ids up without creating any storage for them", async () => {
+    const tenant = makeTenant();
+    const job = await ingestAndWait(tenant, { text: "One real job, so the tenant's directory exists." });
+    const before = (await listDurableObjectIds(env.INGEST_JOB)).length;
+    for (let i = 0; i < 20; i++) {
+      const random = `job_${crypto.randomUUID().replaceAll("-", "")}`;
+      expect(failure(await ingest.job(tenant, random)).code).toBe("not_found");
+    }
+    expect((await listDurableObjectIds(env.INGEST_JOB)).length).toBe(before);
+    // The real job is still found.
+    expect(unwrap(await ingest.job(tenant, job.id)).state).toBe("done");
   });
 
   it("runs in the background without wait; job() reports progress until done", async () => {

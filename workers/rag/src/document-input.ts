@@ -4,7 +4,13 @@
  * a valid id, chunks that belong to this document version, unique chunk ids, and embeddings of
  * the tenant's dimensions (a query vector of another size would never match them).
  */
-import { DOCUMENT_ID_PATTERN, type IndexedChunk } from "@crispy/contracts";
+import {
+  DOCUMENT_ID_MESSAGE,
+  DOCUMENT_ID_PATTERN,
+  HTTP_URL_MESSAGE,
+  type IndexedChunk,
+  isHttpUrl,
+} from "@crispy/contracts";
 import { filterProblem } from "./filter";
 import type { DocumentInput } from "./document-store";
 
@@ -20,8 +26,9 @@ function isCount(value: unknown): value is number {
 export function problemWithDocument(doc: DocumentInput, chunks: IndexedChunk[], dimensions: number): string | null {
   if (typeof doc !== "object" || doc === null) return "document must be an object";
   if (typeof doc.id !== "string" || !DOCUMENT_ID_PATTERN.test(doc.id)) {
-    return "document id must be 1-96 characters of A-Z a-z 0-9 . _ : -";
+    return `document id ${DOCUMENT_ID_MESSAGE}`;
   }
+  if (doc.url !== null && !isHttpUrl(doc.url)) return `url ${HTTP_URL_MESSAGE}`;
   if (!Number.isInteger(doc.version) || doc.version < 1) return "document version must be a positive integer";
   if (typeof doc.contentHash !== "string" || doc.contentHash === "") return "contentHash must be a non-empty string";
   if (typeof doc.title !== "string") return "title must be a string";

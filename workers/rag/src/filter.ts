@@ -6,7 +6,7 @@
  *
  * Metadata values are compared as JSON text, so types matter: `1`, `"1"` and `true` are different.
  */
-import { RETRIEVAL_LIMITS, type Metadata } from "@crispy/contracts";
+import { RESERVED_METADATA_KEYS, RETRIEVAL_LIMITS, type Metadata } from "@crispy/contracts";
 
 /** The filter key that means the document id rather than a metadata key. */
 export const DOC_ID_KEY = "docId";
@@ -36,6 +36,7 @@ export function filterProblem(filter: unknown): string | null {
     if (key.length === 0 || key.length > RETRIEVAL_LIMITS.maxMetadataKeyChars) {
       return `filter keys must be 1-${RETRIEVAL_LIMITS.maxMetadataKeyChars} characters`;
     }
+    if (RESERVED_METADATA_KEYS.has(key)) return `filter key "${key}" is a reserved name`;
     if (!isScalar(value)) return `filter "${key.slice(0, 64)}" must be a string, number or boolean`;
   }
   return null;

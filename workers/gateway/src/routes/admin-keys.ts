@@ -11,6 +11,7 @@ import { tenantById } from "../auth/authenticate";
 import { forgetKey } from "../auth/key-cache";
 import { configOf } from "../config";
 import { readJson } from "../http/body";
+import { pathParam } from "../http/params";
 import { HttpError } from "../http/errors";
 import { enforceRateLimit, operatorContext } from "../limits";
 import type { Handler } from "./handler";
@@ -24,9 +25,12 @@ async function isOperator(request: Request, token: string | undefined): Promise<
 
 function operatorRoute(handler: Handler): Handler {
   return async (request, env, ctx, state) => {
-    const tenant = tenantById(request.params.tenantId ?? "");
+    const tenant = tenantById(pathParam(request.params, "tenantId") ?? "");
     if (!tenant)
-      throw new HttpError("tenant_unknown", `tenant "${(request.params.tenantId ?? "").slice(0, 64)}" does not exist`);
+      throw new HttpError(
+        "tenant_unknown",
+        `tenant "${(pathParam(request.params, "tenantId") ?? "").slice(0, 64)}" does not exist`,
+      );
     await enforceRateLimit(env, ctx, state, operatorContext(env, state, tenant), { kind: "ip", id: state.clientIp });
     if (!(await isOperator(request, configOf(env).OPERATOR_TOKEN))) {
       throw new HttpError(
@@ -52,11 +56,11 @@ export const listTenantKeys = operatorRoute(async (_request, env, _ctx, state) =
 }));
 
 export const revokeTenantKey = operatorRoute(async (request, env, _ctx, state) => {
-  const revoked = await revokeKey(env.KEYS_DB, state.tenant!.id, request.params.keyId ?? "");
+  const revoked = await revokeKey(env.KEYS_DB, state.tenant!.id, pathParam(request.params, "keyId") ?? "");
   if (!revoked)
     throw new HttpError(
       "not_found",
-      `tenant "${state.tenant!.id}" has no key "${(request.params.keyId ?? "").slice(0, 64)}"`,
+      `tenant "${state.tenant!.id}" has no key "${(pathParam(request.params, "keyId") ?? "").slice(0, 64)}"`,
     );
   forgetKey(revoked.id);
   return revoked;

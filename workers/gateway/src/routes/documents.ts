@@ -6,7 +6,10 @@
  * finished). `GET /v1/ingest/jobs/:id`, `GET /v1/documents`, `GET|DELETE /v1/documents/:id`.
  */
 import {
+  DOCUMENT_ID_MESSAGE,
   DocumentIdSchema,
+  HTTP_URL_MESSAGE,
+  isHttpUrl,
   IngestJsonBodySchema,
   MetadataSchema,
   PageQuerySchema,
@@ -15,6 +18,7 @@ import {
 } from "@crispy/contracts";
 import { readJson, readLimited } from "../http/body";
 import { HttpError, unwrap } from "../http/errors";
+import { pathParam } from "../http/params";
 import { readQuery } from "../http/query";
 import { requireFeature } from "./chat";
 import { tenantRoute } from "./handler";
@@ -22,7 +26,7 @@ import { tenantRoute } from "./handler";
 const TERMINAL = new Set(["done", "unchanged", "failed"]);
 
 function documentIdOf(params: Record<string, string | undefined>): string {
-  const id = params.documentId ?? "";
+  const id = pathParam(params, "documentId") ?? "";
   if (!DocumentIdSchema.safeParse(id).success)
     throw new HttpError("not_found", `document "${id.slice(0, 96)}" does not exist`);
   return id;
@@ -57,8 +61,7 @@ async function multipartInput(request: Request): Promise<IngestInput> {
   };
   const id = optionalField(form, "id", 96);
   if (id !== undefined) {
-    if (!DocumentIdSchema.safeParse(id).success)
-      throw new HttpError("validation_failed", "id: must be 1-96 characters of A-Z a-z 0-9 . _ : -");
+    if (!DocumentIdSchema.safeParse(id).success) throw new HttpError("validation_failed", `id: ${DOCUMENT_ID_MESSAGE}`);
     input.id = id;
   }
   const title = optionalField(form, "title", 300);
@@ -66,7 +69,10 @@ async function multipartInput(request: Request): Promise<IngestInput> {
   const source = optionalField(form, "source", 300);
   if (source) input.source = source;
   const url = optionalField(form, "url", 2048);
-  if (url) input.url = url;
+  if (url) {
+    if (!isHttpUrl(url)) throw new HttpError("validation_failed", `url: ${HTTP_URL_MESSAGE}`);
+    input.url = url;
+  }
   const metadata = optionalField(form, "metadata", 8192);
   if (metadata) {
     let parsed: unknown;
@@ -95,7 +101,7 @@ export const ingestDocument = tenantRoute("ingest", async ({ request, env, tenan
 });
 
 export const ingestJob = tenantRoute("ingest", async ({ request, env, tenant }) =>
-  unwrap(await env.INGEST.job(tenant, request.params.jobId ?? "")),
+  unwrap(await env.INGEST.job(tenant, pathParam(request.params, "jobId") ?? "")),
 );
 
 export const listDocuments = tenantRoute("search", async ({ request, env, tenant }) =>

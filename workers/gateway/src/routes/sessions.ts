@@ -5,11 +5,12 @@
  */
 import { PageQuerySchema, SessionIdSchema } from "@crispy/contracts";
 import { HttpError, unwrap } from "../http/errors";
+import { pathParam } from "../http/params";
 import { readQuery } from "../http/query";
 import { tenantRoute } from "./handler";
 
 function sessionIdOf(params: Record<string, string | undefined>): string {
-  const id = params.sessionId ?? "";
+  const id = pathParam(params, "sessionId") ?? "";
   if (!SessionIdSchema.safeParse(id).success)
     throw new HttpError("not_found", `session "${id.slice(0, 64)}" does not exist`);
   return id;

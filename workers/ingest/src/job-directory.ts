@@ -1,0 +1,35 @@
+/**
+ * JobDirectory Durable Object: one per tenant, named by the tenant id — the ingest jobs that exist
+ * (an id and when it was made). A job is looked up here first, so asking for an id nobody made
+ * never touches, and so never creates, an IngestJob object: an unknown id costs no storage.
+ *
+ * Invariants: a job is added before its IngestJob is created and removed when the job deletes
+ * itself at the end of its retention; only this worker's entrypoint and IngestJobs write here.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { migrateSchema } from "@crispy/storage";
+
+export class JobDirectory extends DurableObject<IngestEnv> {
+  readonly #sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: IngestEnv) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    migrateSchema(ctx.storage, ["CREATE TABLE jobs (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);"]);
+  }
+
+  /** Records that job `jobId` exists. */
+  async add(jobId: string): Promise<void> {
+    this.#sql.exec("INSERT OR IGNORE INTO jobs (id, created_at) VALUES (?, ?)", jobId, Date.now());
+  }
+
+  /** Whether job `jobId` exists. */
+  async has(jobId: string): Promise<boolean> {
+    return this.#sql.exec("SELECT 1 FROM jobs WHERE id = ?", jobId).toArray().length > 0;
+  }
+
+  /** Forgets job `jobId` (it deleted itself). */
+  async remove(jobId: string): Promise<void> {
+    this.#sql.exec("DELETE FROM jobs WHERE id = ?", jobId);
+  }
+}
