@@ -6,6 +6,14 @@ export const RETRIEVAL_LIMITS = {
   maxUploadBytes: 10 * 1024 * 1024,
   /** Characters of a document's text after parsing. */
   maxTextChars: 2_000_000,
+  /** Levels of nested objects and arrays in an uploaded JSON file (the top-level value is 1). */
+  maxJsonDepth: 64,
+  /** Pages of an uploaded PDF. */
+  maxPdfPages: 1_000,
+  /** Bytes an uploaded PDF's Flate-compressed streams (content, fonts, images) may expand to in all. */
+  maxPdfInflatedBytes: 64 * 1024 * 1024,
+  /** Columns (cells per row) of an uploaded CSV or TSV file. */
+  maxCsvColumns: 16_384,
   /** Characters of a search query. */
   maxQueryChars: 2_000,
   /** Upper bound of topK (a tenant's `retrieval.maxTopK` may be lower). */
