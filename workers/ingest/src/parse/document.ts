@@ -8,6 +8,8 @@
  * - A section's `headingPath` is the chain of headings it sits under, outermost first ([] before
  *   the first heading); `page` is its 1-based PDF page, else null.
  */
+import { RETRIEVAL_LIMITS, fail, ok, type RpcResult } from "@crispy/contracts";
+
 export interface Section {
   headingPath: string[];
   start: number;
@@ -36,33 +38,79 @@ export function normalizeText(text: string): string {
 /**
  * Builds a document from blocks (paragraphs, headings, rows, pages): blocks are joined by a blank
  * line, and consecutive blocks with the same heading path and page form one section.
+ *
+ * The text is capped at `maxChars` (RETRIEVAL_LIMITS.maxTextChars): parsers whose output can
+ * outgrow their input (CSV repeats the header names on every row, JSON repeats key paths on every
+ * line) stop at the cap, when `full` turns true, instead of building gigabytes that would be
+ * refused anyway; `build()` then answers payload_too_large.
  */
 export class TextBuilder {
-  #text = "";
+  readonly #parts: string[] = [];
+  #length = 0;
+  #full = false;
   readonly #sections: Section[] = [];
+  readonly #maxChars: number;
 
-  /** Appends one block; blank blocks are skipped. */
-  block(text: string, headingPath: readonly string[], page: number | null = null): void {
+  constructor(maxChars: number = RETRIEVAL_LIMITS.maxTextChars) {
+    this.#maxChars = maxChars;
+  }
+
+  /** True once a block did not fit: the document's text is over the limit. */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /** Characters a next block may still have (without its separator). */
+  get remaining(): number {
+    return Math.max(0, this.#maxChars - this.#length - (this.#length === 0 ? 0 : 2));
+  }
+
+  /** Records that the text is over the limit without building it (a parser counted ahead). */
+  overflow(): void {
+    this.#full = true;
+    this.#parts.length = 0;
+  }
+
+  /** Appends one block; blank blocks are skipped. False once the text is over the limit. */
+  block(text: string, headingPath: readonly string[], page: number | null = null): boolean {
+    if (this.#full) return false;
     const content = text.trim();
-    if (content === "") return;
-    if (this.#text !== "") this.#text += "\n\n";
-    const start = this.#text.length;
-    this.#text += content;
+    if (content === "") return true;
+    if (content.length > this.remaining) {
+      this.overflow();
+      return false;
+    }
+    if (this.#length !== 0) {
+      this.#parts.push("\n\n");
+      this.#length += 2;
+    }
+    const start = this.#length;
+    this.#parts.push(content);
+    this.#length += content.length;
     const last = this.#sections.at(-1);
     if (last && last.page === page && samePath(last.headingPath, headingPath)) {
-      last.end = this.#text.length;
+      last.end = this.#length;
     } else {
-      this.#sections.push({ headingPath: [...headingPath], start, end: this.#text.length, page });
+      this.#sections.push({ headingPath: [...headingPath], start, end: this.#length, page });
     }
+    return true;
   }
 
-  build(title: string | null = null): ParsedDocument {
-    return {
-      text: this.#text,
+  build(title: string | null = null): RpcResult<ParsedDocument> {
+    if (this.#full) return textOverLimit(this.#maxChars);
+    return ok({
+      text: this.#parts.join(""),
       sections: this.#sections.map((s) => ({ ...s, headingPath: [...s.headingPath] })),
       title,
-    };
+    });
   }
+}
+
+/** The refusal for a document whose text grew past the limit while it was parsed. */
+export function textOverLimit(limit: number = RETRIEVAL_LIMITS.maxTextChars): ReturnType<typeof fail> {
+  return fail("payload_too_large", `the document's text is over ${limit} characters; the limit is ${limit}`, {
+    limitChars: limit,
+  });
 }
 
 /** One line of text at most `max` characters, for titles and headings. */

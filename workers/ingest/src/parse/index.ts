@@ -2,11 +2,13 @@
  * Parsing: picks the parser for an upload by its content type, falling back to its file
  * extension when the type is missing, generic (application/octet-stream, text/plain) or unknown,
  * and runs it. Unsupported → "unsupported_media_type"; bytes a parser cannot read (invalid
- * UTF-8, broken JSON, unreadable PDF) → "bad_request".
+ * UTF-8, broken JSON, unreadable PDF) or over a parser's structural limit (JSON depth, CSV columns,
+ * PDF pages) → "bad_request"; text that grows past RETRIEVAL_LIMITS.maxTextChars while parsing →
+ * "payload_too_large". Every parser runs in time linear in its input (see each one's header).
  */
-import { fail, ok, type RpcResult } from "@crispy/contracts";
+import { RETRIEVAL_LIMITS, fail, ok, type RpcResult } from "@crispy/contracts";
 import { parseCsv } from "./csv";
-import type { ParsedDocument } from "./document";
+import { normalizeText, textOverLimit, type ParsedDocument } from "./document";
 import { parseHtml } from "./html";
 import { parseJson } from "./json";
 import { parseMarkdown } from "./markdown";
@@ -76,13 +78,17 @@ export async function parseDocument(kind: DocumentKind, bytes: Uint8Array): Prom
   if (kind === "pdf") return parsePdf(bytes);
   const text = decodeText(bytes);
   if (text === null) return fail("bad_request", "the file is not valid UTF-8 (or UTF-16 with a byte-order mark) text");
+  // Text and Markdown keep the whole (normalised) source as their text: over the limit, nothing to parse.
+  if ((kind === "text" || kind === "markdown") && text.length > RETRIEVAL_LIMITS.maxTextChars) {
+    if (normalizeText(text).length > RETRIEVAL_LIMITS.maxTextChars) return textOverLimit();
+  }
   switch (kind) {
     case "text":
       return ok(parseText(text));
     case "markdown":
       return ok(parseMarkdown(text));
     case "html":
-      return ok(parseHtml(text));
+      return parseHtml(text);
     case "json":
       return parseJson(text);
     case "csv":
