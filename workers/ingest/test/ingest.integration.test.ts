@@ -304,6 +304,9 @@ describe("ingest refusals", () => {
       { id: "bad/id", text: "x" },
       file("empty.txt", "text/plain", ""),
       file("broken.json", "application/json", "{ nope"),
+      // Found against the running platform: 20,000 levels overflowed the parser's stack (a 503).
+      file("deep.json", "application/json", "[".repeat(20_000) + "]".repeat(20_000)),
+      file("deep-objects.json", "application/json", `${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`),
       file("scan.pdf", "application/pdf", "not a pdf"),
     ];
     for (const input of cases)
