@@ -6,9 +6,10 @@
  */
 import { normalizeText, oneLine, type ParsedDocument, type Section } from "./document";
 
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 const SETEXT = /^ {0,3}(=+|-+)[ \t]*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+/** Lines that a setext underline does not turn into a heading: list items, quotes, table rows, code. */
+const NOT_PARAGRAPH = /^\s*([-*+>|]|\d+[.)])\s|^ {4}|^\t/;
 
 interface Heading {
   level: number;
@@ -44,21 +45,16 @@ export function parseMarkdown(source: string): ParsedDocument {
 
 function findHeadings(text: string): Heading[] {
   const headings: Heading[] = [];
-  let offset = 0;
   let fence: string | null = null;
   let previous: { text: string; start: number; paragraph: boolean } | null = null;
-  const lines = text.split("\n");
-  let index = 0;
-  if (lines[0] === "---") {
-    const end = lines.indexOf("---", 1);
-    if (end > 0) {
-      for (; index <= end; index++) offset += lines[index]!.length + 1;
-    }
-  }
-  for (; index < lines.length; index++) {
-    const line = lines[index]!;
+  let offset = frontMatterEnd(text);
+  // Line by line with indexOf rather than split("\n"): no array of millions of lines.
+  while (offset <= text.length) {
     const start = offset;
-    offset += line.length + 1;
+    const newline = text.indexOf("\n", start);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(start, end);
+    offset = end + 1;
     const fenceMatch = FENCE.exec(line);
     if (fence !== null) {
       if (fenceMatch && fenceMatch[1]![0] === fence[0] && fenceMatch[1]!.length >= fence.length) fence = null;
@@ -70,9 +66,9 @@ function findHeadings(text: string): Heading[] {
       previous = null;
       continue;
     }
-    const atx = ATX.exec(line);
+    const atx = atxHeading(line);
     if (atx) {
-      headings.push({ level: atx[1]!.length, text: cleanInline(atx[2] ?? ""), start });
+      headings.push({ level: atx.level, text: cleanInline(atx.text), start });
       previous = null;
       continue;
     }
@@ -85,19 +81,63 @@ function findHeadings(text: string): Heading[] {
     const blank = line.trim() === "";
     // A setext underline only turns a single plain text line into a heading (not a list item,
     // quote, table row or indented code), which keeps `---` rules under paragraphs as rules.
-    const paragraph: boolean = !blank && previous === null && !/^\s*([-*+>|]|\d+[.)])\s|^ {4}|^\t/.test(line);
+    const paragraph: boolean = !blank && previous === null && !NOT_PARAGRAPH.test(line);
     previous = blank ? null : { text: line, start, paragraph };
   }
   return headings;
 }
 
-/** Heading text without inline Markdown: links keep their text, emphasis and code marks go. */
+/** Where the text after a leading YAML front matter block (`---` lines around it) starts; else 0. */
+function frontMatterEnd(text: string): number {
+  if (!(text === "---" || text.startsWith("---\n"))) return 0;
+  const close = text.indexOf("\n---\n", 3);
+  if (close !== -1) return close + 5;
+  return text.endsWith("\n---") && text.length > 4 ? text.length + 1 : 0;
+}
+
+/**
+ * An ATX heading (`## Title ##`): up to three spaces, 1–6 `#`, then the end of the line or a space
+ * or tab, then the text, without an optional closing run of `#` that follows a space or tab.
+ * Scanned by hand in one pass: the regex it replaces backtracked quadratically on long runs of
+ * spaces.
+ */
+function atxHeading(line: string): { level: number; text: string } | null {
+  let at = 0;
+  while (at < 3 && line[at] === " ") at++;
+  let level = 0;
+  while (line[at + level] === "#") level++;
+  if (level < 1 || level > 6) return null;
+  let start = at + level;
+  if (start < line.length && !isBlank(line[start]!)) return null;
+  // `.` in the old pattern stopped at line separators, which made such lines no heading.
+  if (/[\u2028\u2029]/.test(line)) return null;
+  while (start < line.length && isBlank(line[start]!)) start++;
+  let end = line.length;
+  while (end > start && isBlank(line[end - 1]!)) end--;
+  let hashes = end;
+  while (hashes > start && line[hashes - 1] === "#") hashes--;
+  if (hashes < end && hashes > start && isBlank(line[hashes - 1]!)) {
+    end = hashes;
+    while (end > start && isBlank(line[end - 1]!)) end--;
+  }
+  return { level, text: line.slice(start, end) };
+}
+
+function isBlank(char: string): boolean {
+  return char === " " || char === "\t";
+}
+
+/**
+ * Heading text without inline Markdown: links keep their text, emphasis and code marks go. Each
+ * pattern stops at the next bracket or parenthesis, so an unclosed `[`, `](` or `<` is scanned
+ * once, not once per occurrence.
+ */
 function cleanInline(text: string): string {
   return oneLine(
     text
-      .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+      .replace(/!?\[([^[\]]*)\]\([^()]*\)/g, "$1")
       .replace(/[*_`~]+/g, "")
-      .replace(/<[^>]+>/g, ""),
+      .replace(/<[^<>]+>/g, ""),
     200,
   );
 }
