@@ -36,3 +36,50 @@ function escapePdf(text: string): string {
   if (/[^\x20-\x7e]/.test(text)) throw new Error("makePdf writes ASCII text only");
   return text.replace(/[\\()]/g, (char) => `\\${char}`);
 }
+
+/**
+ * A one-page PDF whose content stream is `content` as given (binary, e.g. deflated when `filter`
+ * is "/FlateDecode"), for tests of huge and compressed content streams.
+ */
+export function makeStreamPdf(content: Uint8Array, filter?: string): Uint8Array {
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const offsets: number[] = [];
+  let length = 0;
+  const write = (part: string | Uint8Array) => {
+    const bytes = typeof part === "string" ? encoder.encode(part) : part;
+    parts.push(bytes);
+    length += bytes.byteLength;
+  };
+  const objects: Array<string | Uint8Array> = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+    content,
+  ];
+  write("%PDF-1.4\n");
+  objects.forEach((object, i) => {
+    offsets.push(length);
+    write(`${i + 1} 0 obj\n`);
+    if (typeof object === "string") write(object);
+    else {
+      write(`<< /Length ${object.byteLength}${filter ? ` /Filter ${filter}` : ""} >>\nstream\n`);
+      write(object);
+      write("\nendstream");
+    }
+    write("\nendobj\n");
+  });
+  const xref = length;
+  let trailer = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) trailer += `${String(offset).padStart(10, "0")} 00000 n \n`;
+  trailer += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  write(trailer);
+  const pdf = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    pdf.set(part, at);
+    at += part.byteLength;
+  }
+  return pdf;
+}
