@@ -111,8 +111,10 @@ function splitSection(text: string, section: Section, sizes: ChunkSizes): Array<
   const first = section.start + (raw.length - raw.trimStart().length);
   const last = section.start + raw.trimEnd().length;
   if (first >= last) return [];
-  const gaps = gapsOf(text, first, last);
   const fits = (a: number, b: number) => estimateTokens(text.slice(a, b)) <= sizes.targetTokens;
+  // Only the breaks a chunk starting at `from` could end at: the work per chunk is bounded by the
+  // target size, so a section is split in time linear in its length.
+  const gapsFrom = (from: number) => gapsOf(text, first, from, Math.min(furthestFit(from, last, fits), last), last);
   const spans: Array<[number, number]> = [];
   let start = first;
   let previousEnd = first;
@@ -121,6 +123,7 @@ function splitSection(text: string, section: Section, sizes: ChunkSizes): Array<
       spans.push([start, last]);
       break;
     }
+    let gaps = gapsFrom(start);
     let end = chooseEnd(text, gaps, start, previousEnd, fits, sizes);
     if (end === null && start < previousEnd) {
       // The overlap leaves no room for the (long) word after it: start this chunk without overlap.
@@ -129,6 +132,7 @@ function splitSection(text: string, section: Section, sizes: ChunkSizes): Array<
         spans.push([start, last]);
         break;
       }
+      gaps = gapsFrom(start);
       end = chooseEnd(text, gaps, start, previousEnd, fits, sizes);
     }
     if (end === null) {
@@ -146,16 +150,23 @@ function splitSection(text: string, section: Section, sizes: ChunkSizes): Array<
   return spans;
 }
 
-/** The whitespace runs strictly inside [first, last), classified by strength. */
-function gapsOf(text: string, first: number, last: number): Gap[] {
+/**
+ * The whitespace runs that start in [from, limit] and end before `last`, classified by strength;
+ * `first` is where the section's text starts. One pass over the characters, none beyond `limit`
+ * except those of a run that starts at or before it.
+ */
+function gapsOf(text: string, first: number, from: number, limit: number, last: number): Gap[] {
   const gaps: Gap[] = [];
-  const whitespace = /\s+/g;
-  whitespace.lastIndex = first;
-  for (let match = whitespace.exec(text); match && match.index < last; match = whitespace.exec(text)) {
-    const end = match.index;
-    const next = end + match[0].length;
-    if (next >= last) break;
-    const newlines = match[0].split("\n").length - 1;
+  let at = from;
+  while (at <= limit && at < last) {
+    if (!isSpace(text.charCodeAt(at))) {
+      at++;
+      continue;
+    }
+    const end = at;
+    let newlines = 0;
+    for (; at < last && isSpace(text.charCodeAt(at)); at++) if (text.charCodeAt(at) === 0x0a) newlines++;
+    if (at >= last) break;
     const level =
       newlines >= 2
         ? Level.Paragraph
@@ -164,9 +175,25 @@ function gapsOf(text: string, first: number, last: number): Gap[] {
           : /[.!?…;:]["'”’)\]]*$/.test(text.slice(Math.max(first, end - 4), end))
             ? Level.Sentence
             : Level.Word;
-    gaps.push({ end, next, level });
+    gaps.push({ end, next: at, level });
   }
   return gaps;
+}
+
+/** JavaScript's `\s`: WhiteSpace and LineTerminator code units. */
+function isSpace(code: number): boolean {
+  if (code < 0x80) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 /**
@@ -219,6 +246,14 @@ function chooseNextStart(text: string, gaps: readonly Gap[], start: number, end:
 
 /** The furthest offset after `start` that fits, not splitting a surrogate pair. */
 function hardCut(text: string, start: number, last: number, fits: (a: number, b: number) => boolean): number {
+  let cut = furthestFit(start, last, fits);
+  const code = text.charCodeAt(cut - 1);
+  if (cut < last && code >= 0xd800 && code <= 0xdbff && cut - 1 > start) cut--;
+  return cut;
+}
+
+/** The furthest offset in (start, last] up to which a chunk from `start` fits (start + 1 at least). */
+function furthestFit(start: number, last: number, fits: (a: number, b: number) => boolean): number {
   let low = start + 1;
   let high = last;
   while (low < high) {
@@ -226,14 +261,11 @@ function hardCut(text: string, start: number, last: number, fits: (a: number, b:
     if (fits(start, middle)) low = middle;
     else high = middle - 1;
   }
-  let cut = low;
-  const code = text.charCodeAt(cut - 1);
-  if (cut < last && code >= 0xd800 && code <= 0xdbff && cut - 1 > start) cut--;
-  return cut;
+  return low;
 }
 
 function skipSpace(text: string, from: number, last: number): number {
   let at = from;
-  while (at < last && /\s/.test(text[at]!)) at++;
+  while (at < last && isSpace(text.charCodeAt(at))) at++;
   return at;
 }
