@@ -146,6 +146,12 @@ describe("html", () => {
     const doc = await parse("html", "<p>one < two <b>bold<p>para <script>never closed");
     expect(doc.text).toBe("one < two bold\n\npara");
   });
+
+  it("keeps thousands of unclosed paragraphs; a title inside SVG is not the document's", async () => {
+    const doc = await parse("html", `<svg><title>icon</title></svg><title>Real</title>${"<p>x".repeat(20_000)}`);
+    expect(doc.title).toBe("Real");
+    expect(doc.text).toBe(Array(20_000).fill("x").join("\n\n"));
+  });
 });
 
 describe("json", () => {
