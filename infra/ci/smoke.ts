@@ -5,6 +5,7 @@
  * OpenAI-compatible API (openai-check.ts), then stops the mesh (its whole process group).
  */
 import { spawn } from "node:child_process";
+import { connect } from "node:net";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { openAiCheck } from "./openai-check";
@@ -17,6 +18,27 @@ const keysPath = join(root, ".dev/keys.json");
 function expectStatus(label: string, actual: number, expected: number): void {
   if (actual !== expected) throw new Error(`${label}: expected ${expected}, got ${actual}`);
   console.log(`smoke: ${label} → ${actual}`);
+}
+
+/** The status line of a raw HTTP request, or "no response" after `ms`. */
+function rawStatus(request: string, ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(request));
+    let text = "";
+    const done = (value: string) => {
+      socket.destroy();
+      resolve(value);
+    };
+    const timer = setTimeout(() => done("no response"), ms);
+    socket.on("data", (chunk) => {
+      text += chunk;
+      if (text.includes("\r\n")) {
+        clearTimeout(timer);
+        done(text.slice(0, text.indexOf("\r\n")));
+      }
+    });
+    socket.on("error", (error) => done(`error: ${error.message}`));
+  });
 }
 
 async function main(): Promise<void> {
@@ -64,6 +86,26 @@ async function main(): Promise<void> {
     ).json()) as { ok: boolean };
     if (!mesh.ok) throw new Error(`GET /v1/mesh reports an unreachable worker: ${JSON.stringify(mesh)}`);
     console.log("smoke: GET /v1/mesh → every internal worker answered");
+    // A body declared far larger than it is gets a 413 at once, not silence.
+    const declared = await rawStatus(
+      "POST /v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\nab",
+      5_000,
+    );
+    if (!declared.startsWith("HTTP/1.1 413"))
+      throw new Error(`a 99,999,999,999-byte declared body: expected 413, got ${declared}`);
+    console.log(`smoke: Content-Length 99,999,999,999 with 2 bytes → ${declared}`);
+    // The client address comes from the socket: a new made-up cf-connecting-ip per request does not
+    // escape the operator API's per-IP limit (burst 30).
+    let limited = 0;
+    for (let i = 0; i < 40; i++) {
+      const response = await fetch(`${url}/admin/tenants/acme/keys`, {
+        headers: { authorization: "Bearer wrong-token", "cf-connecting-ip": `203.0.113.${i}` },
+      });
+      if (response.status === 429) limited += 1;
+    }
+    if (limited === 0)
+      throw new Error("a made-up cf-connecting-ip per request escaped the operator API's per-IP limit");
+    console.log(`smoke: made-up cf-connecting-ip headers are ignored (${limited} of 40 operator calls limited)`);
     await openAiCheck(url, keys.acme!);
     console.log("smoke: passed");
   } catch (error) {

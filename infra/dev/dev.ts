@@ -3,17 +3,20 @@
  *   1. regenerates the tenant index, creates a local operator token (gitignored .dev/),
  *   2. applies the gateway's D1 migrations to the local state in .dev/state,
  *   3. starts every worker of infra/mesh/workers.json in one `wrangler dev` (gateway first; the only
- *      one with a port),
+ *      one with a port, a private one) behind the front proxy on PORT (front-proxy.ts: the client
+ *      address from the socket, as Cloudflare's edge sets it; oversized declared bodies refused),
  *   4. once /health answers, makes sure each demo tenant has a working dev key, prints them and
  *      writes them to .dev/keys.json as { "acme": "<key>", "globex": "<key>" }.
  * PORT (default 8787) and INSPECTOR_PORT (default 9229) override the ports; 127.0.0.1 only.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { devDir, operatorCall, operatorTokenPath, repoRoot, type OperatorTarget } from "../lib/operator-client";
 import { meshWorkers } from "../mesh/manifest.mjs";
+import { startFrontProxy } from "./front-proxy";
 
 const DEMO_TENANTS = ["acme", "globex"];
 const DEV_SCOPES = ["chat", "search", "ingest", "tools", "admin"];
@@ -22,6 +25,18 @@ const inspectorPort = Number(process.env.INSPECTOR_PORT ?? 9229);
 const stateDir = join(devDir, "state");
 const keysPath = join(devDir, "keys.json");
 const wranglerBin = join(repoRoot, "node_modules", ".bin", "wrangler");
+
+/** A TCP port on 127.0.0.1 that is free right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
 
 function run(command: string, args: string[], cwd = repoRoot): void {
   const result = spawnSync(command, args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
@@ -79,8 +94,10 @@ async function main(): Promise<void> {
     join(repoRoot, "workers/gateway"),
   );
 
-  // Every worker of the manifest, the public one (the gateway) first: only it gets the port.
+  // Every worker of the manifest, the public one (the gateway) first: only it gets a port, a
+  // private one behind the front proxy (front-proxy.ts), which listens on PORT.
   const configs = meshWorkers.flatMap((worker) => ["-c", worker.configPath]);
+  const meshPort = await freePort();
   const child = spawn(
     wranglerBin,
     [
@@ -89,7 +106,7 @@ async function main(): Promise<void> {
       "--ip",
       "127.0.0.1",
       "--port",
-      String(port),
+      String(meshPort),
       "--inspector-port",
       String(inspectorPort),
       "--persist-to",
@@ -103,6 +120,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", stop);
   child.on("exit", (code) => process.exit(code ?? 0));
 
+  await startFrontProxy(port, meshPort);
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, child);
   const keys = await ensureDevKeys({ url, token });
