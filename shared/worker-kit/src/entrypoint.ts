@@ -5,10 +5,12 @@
  * `ping(tenant)` the same way, so the gateway's `/v1/mesh` and the shared contract test can
  * check the whole mesh. Inherited methods are callable over RPC like the subclass's own.
  *
- * A subclass declares its name (as in infra/mesh/workers.json) and its own RPC methods only.
+ * A subclass declares its name (as in infra/mesh/workers.json) and its own RPC methods only; the
+ * base guards every one of them (see `guardMethods`).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { fail, ok, type RpcResult, type TenantContext } from "@crispy/contracts";
+import { errorMessage } from "./util";
 import { tenantProblem } from "./tenant";
 
 export interface PingReply {
@@ -17,15 +19,98 @@ export interface PingReply {
   requestId: string;
 }
 
+/** What a worker's RPC surface is: its name and the methods it answers (for checks and tests). */
+export interface RpcContract {
+  worker: string;
+  methods: string[];
+}
+
+/** The methods of the base, which every worker has and which the guard leaves as they are. */
+const BASE_METHODS = new Set(["constructor", "fetch", "ping", "contract"]);
+const guarded = new WeakSet<object>();
+
+/**
+ * Every RPC method of a worker, guarded at the boundary once per class: a tenant context of the
+ * wrong shape is a `bad_request` value, and an exception the method did not turn into a value
+ * (a bug, or a hostile argument it did not check) becomes an `internal` value — or
+ * `upstream_unavailable` when the runtime marks it retryable (an overloaded or restarting object)
+ * — logged with the worker and method, instead of an uncaught exception across RPC.
+ */
+function guardMethods(instance: object): void {
+  for (
+    let proto = Object.getPrototypeOf(instance);
+    proto && proto !== InternalEntrypoint.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (guarded.has(proto)) return;
+    guarded.add(proto);
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+      if (BASE_METHODS.has(name) || typeof descriptor?.value !== "function") continue;
+      const method = descriptor.value as (...args: unknown[]) => unknown;
+      Object.defineProperty(proto, name, {
+        ...descriptor,
+        value: async function (this: unknown, tenant: unknown, ...args: unknown[]) {
+          const problem = tenantProblem(tenant);
+          if (problem) return fail("bad_request", problem);
+          try {
+            return await method.call(this, tenant, ...args);
+          } catch (error) {
+            const worker = (this as { worker?: string }).worker ?? "worker";
+            const marks = error as { retryable?: unknown; overloaded?: unknown };
+            const transient = marks?.retryable === true || marks?.overloaded === true;
+            console.error(
+              JSON.stringify({
+                level: "error",
+                event: "rpc_exception",
+                tenantId: (tenant as TenantContext).tenantId,
+                requestId: (tenant as TenantContext).requestId,
+                worker,
+                method: name,
+                message: errorMessage(error),
+              }),
+            );
+            return fail(
+              transient ? "upstream_unavailable" : "internal",
+              `crispy-${worker}.${name} failed${transient ? " (retry shortly)" : ""}; quote the request id when reporting it`,
+            );
+          }
+        },
+      });
+    }
+  }
+}
+
 export abstract class InternalEntrypoint<Env = unknown> extends WorkerEntrypoint<Env> {
   /** The worker's short name: "chat", "rag", … (its service is `crispy-<worker>`). */
   protected abstract readonly worker: string;
+
+  constructor(ctx: ExecutionContext, env: Env) {
+    super(ctx, env);
+    guardMethods(this);
+  }
 
   /** Proves the RPC path: echoes which tenant and request reached this worker. */
   async ping(tenant: TenantContext): Promise<RpcResult<PingReply>> {
     const problem = tenantProblem(tenant);
     if (problem) return fail("bad_request", problem);
     return ok({ worker: this.worker, tenantId: tenant.tenantId, requestId: tenant.requestId });
+  }
+
+  /** The worker's RPC surface: its name and its own methods. */
+  async contract(): Promise<RpcContract> {
+    const methods = new Set<string>();
+    for (
+      let proto = Object.getPrototypeOf(this);
+      proto && proto !== InternalEntrypoint.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        if (!BASE_METHODS.has(name) && typeof Object.getOwnPropertyDescriptor(proto, name)?.value === "function")
+          methods.add(name);
+      }
+    }
+    return { worker: this.worker, methods: [...methods].sort() };
   }
 
   /** No HTTP surface: this worker is reached over RPC only. */

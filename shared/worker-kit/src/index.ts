@@ -4,9 +4,9 @@
  * configuration parsed once with zod, and small helpers (also importable alone from
  * `@crispy/worker-kit/util`, which has no runtime dependency).
  */
-export { InternalEntrypoint, type PingReply } from "./entrypoint";
+export { InternalEntrypoint, type PingReply, type RpcContract } from "./entrypoint";
 export { tenantProblem } from "./tenant";
 export { stubFor } from "./stubs";
 export { SseWriter, sseFrame, type SseWriterOptions } from "./sse-writer";
 export { ConfigError, envEnum, envInt, envOptionalString, envOptionalUrl, parseEnv } from "./config";
-export { base64url, errorMessage, hex, randomToken, sha256, sha256Hex } from "./util";
+export { base64url, errorMessage, hex, idForMessage, randomToken, sha256, sha256Hex } from "./util";

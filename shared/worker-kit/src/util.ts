@@ -45,3 +45,8 @@ export function errorMessage(error: unknown): string {
     return String(error);
   }
 }
+
+/** A caller-given id fit for an error message: the string cut to `max` characters, else its type. */
+export function idForMessage(value: unknown, max = 64): string {
+  return typeof value === "string" ? value.slice(0, max) : `(a ${value === null ? "null" : typeof value})`;
+}

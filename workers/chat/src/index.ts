@@ -42,16 +42,17 @@ import {
   type TenantContext,
   type TurnBudget,
 } from "@crispy/contracts";
-import { InternalEntrypoint, stubFor } from "@crispy/worker-kit";
+import { InternalEntrypoint, idForMessage, stubFor } from "@crispy/worker-kit";
 import type { BudgetStub } from "./budget";
 import { startCompletion } from "./completions";
 import { newSessionId } from "./ids";
+import { asFormat, completionBodyProblem, formatProblem, turnInputProblem } from "./input";
 import { SessionDirectory } from "./directory";
 import { ChatSession, type SessionTarget } from "./session";
 import type { OpenAiChatCompletion } from "./openai";
 
-function notFound(sessionId: string): { ok: false; error: RpcError } {
-  return fail("not_found", `session "${sessionId.slice(0, 64)}" does not exist`);
+function notFound(sessionId: unknown): { ok: false; error: RpcError } {
+  return fail("not_found", `session "${idForMessage(sessionId)}" does not exist`);
 }
 
 /** A budget stub received as an argument, kept usable past the end of the call that brought it. */
@@ -77,6 +78,8 @@ export default class ChatService extends InternalEntrypoint<ChatEnv> {
     format: StreamFormat,
     budget: TurnBudget,
   ): Promise<RpcResult<StartedStream>> {
+    const problem = turnInputProblem(input) ?? formatProblem(format);
+    if (problem) return fail("bad_request", problem);
     const target = await this.#target(tenant, input.sessionId);
     if (!target.ok) return target;
     const session = stubFor(this.env.CHAT_SESSION, tenant.tenantId, target.value.sessionId);
@@ -85,6 +88,8 @@ export default class ChatService extends InternalEntrypoint<ChatEnv> {
 
   /** Runs a turn to the end (a new session when `input.sessionId` is absent); no streaming. */
   async complete(tenant: TenantContext, input: ChatTurnInput, budget: TurnBudget): Promise<RpcResult<ChatTurnReply>> {
+    const problem = turnInputProblem(input);
+    if (problem) return fail("bad_request", problem);
     const target = await this.#target(tenant, input.sessionId);
     if (!target.ok) return target;
     const session = stubFor(this.env.CHAT_SESSION, tenant.tenantId, target.value.sessionId);
@@ -98,7 +103,9 @@ export default class ChatService extends InternalEntrypoint<ChatEnv> {
     budget: TurnBudget,
     format: StreamFormat = "openai",
   ): Promise<RpcResult<StartedStream | OpenAiChatCompletion>> {
-    return startCompletion(this.env, this.ctx, tenant, body, budget, format);
+    const problem = completionBodyProblem(body) ?? formatProblem(format);
+    if (problem) return fail("bad_request", problem);
+    return startCompletion(this.env, this.ctx, tenant, body, budget, asFormat(format));
   }
 
   /** One page of the tenant's sessions, most recently updated first. */
@@ -114,7 +121,7 @@ export default class ChatService extends InternalEntrypoint<ChatEnv> {
 
   /** Deletes a session and all its messages. */
   async deleteSession(tenant: TenantContext, sessionId: string): Promise<RpcResult<{ id: string; deleted: true }>> {
-    if (typeof sessionId !== "string") return notFound(String(sessionId));
+    if (typeof sessionId !== "string") return notFound(sessionId);
     if (!(await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).remove(sessionId))) return notFound(sessionId);
     await stubFor(this.env.CHAT_SESSION, tenant.tenantId, sessionId).destroy();
     return ok({ id: sessionId, deleted: true });

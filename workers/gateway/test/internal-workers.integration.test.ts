@@ -8,15 +8,32 @@
 import { env } from "cloudflare:workers";
 import type { ErrorCode, RpcResult, TenantContext } from "@crispy/contracts";
 import { tenantsById } from "@crispy/tenants";
-import { contextFor } from "@crispy/testing";
-import type { PingReply } from "@crispy/worker-kit";
+import { contextFor, testConfig } from "@crispy/testing";
+import type { PingReply, RpcContract } from "@crispy/worker-kit";
 import { describe, expect, it } from "vitest";
 import { INTERNAL_WORKERS } from "../src/mesh";
 
 interface InternalService {
   ping(tenant: unknown): Promise<RpcResult<PingReply>>;
+  contract(): Promise<RpcContract>;
   fetch(request: Request): Promise<Response>;
 }
+
+/** Arguments a caller with a bug might send in any position. */
+const HOSTILE: unknown[] = [
+  null,
+  undefined,
+  0,
+  -1,
+  1.5,
+  Number.NaN,
+  "",
+  "x".repeat(100_000),
+  [],
+  {},
+  true,
+  { length: -1, toString: 1 },
+];
 
 const bound = env as unknown as Record<string, InternalService | undefined>;
 
@@ -51,6 +68,33 @@ describe.each(INTERNAL_WORKERS)("internal worker $name", ({ name, binding }) => 
       expect(result.ok, JSON.stringify(hostile)).toBe(false);
       if (!result.ok) expect(result.error.code).toBe<ErrorCode>("bad_request");
     }
+  });
+
+  it("answers hostile arguments to every RPC method with a value, never an exception", async () => {
+    const { worker, methods } = await service().contract();
+    expect(worker).toBe(name);
+    const stub = service() as unknown as Record<string, (...args: unknown[]) => Promise<RpcResult<unknown>>>;
+    const tenant = contextFor(testConfig());
+    const problems: string[] = [];
+    for (const method of methods) {
+      const noTenant = await stub[method]!(null, null, null);
+      expect(noTenant, `${name}.${method}(null)`).toMatchObject({ ok: false, error: { code: "bad_request" } });
+      for (let position = 1; position <= 3; position++) {
+        for (const value of HOSTILE) {
+          const args: unknown[] = [tenant, undefined, undefined, undefined];
+          args[position] = value;
+          const label = `${name}.${method} with ${JSON.stringify(value)?.slice(0, 20)} at ${position}`;
+          const result = await stub[method]!(...args);
+          // A value the method checked: never an exception the guard had to catch ("internal").
+          if (typeof result?.ok !== "boolean") problems.push(`${label}: not an RpcResult`);
+          else if (!result.ok && result.error.code === "internal") problems.push(`${label}: ${result.error.message}`);
+          if (result.ok && result.value && typeof result.value === "object" && "body" in result.value) {
+            await (result.value as { body: ReadableStream }).body.cancel();
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it("has no HTTP routes: fetch answers 404 in the platform's error shape", async () => {

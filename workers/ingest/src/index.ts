@@ -38,7 +38,7 @@ import {
   type RpcResult,
   type TenantContext,
 } from "@crispy/contracts";
-import { InternalEntrypoint, errorMessage, stubFor } from "@crispy/worker-kit";
+import { InternalEntrypoint, errorMessage, idForMessage, stubFor } from "@crispy/worker-kit";
 import { isTransient, ragIndex, type DocumentIndex } from "./document-index";
 import { IngestJob } from "./job";
 import { JobDirectory } from "./job-directory";
@@ -100,7 +100,7 @@ export default class IngestService extends InternalEntrypoint<IngestEnv> {
 
   /** The status of one of the tenant's ingest jobs: state, step, progress, version, error. */
   async job(tenant: TenantContext, jobId: string): Promise<RpcResult<JobStatus>> {
-    const missing = fail("not_found", `ingest job "${String(jobId).slice(0, 64)}" does not exist`);
+    const missing = fail("not_found", `ingest job "${idForMessage(jobId)}" does not exist`);
     if (typeof jobId !== "string" || !JOB_ID_PATTERN.test(jobId)) return missing;
     // Unknown ids stop here: the job's own object is only ever touched for a job that exists.
     if (!(await stubFor(this.env.JOB_DIRECTORY, tenant.tenantId).has(jobId))) return missing;
@@ -110,7 +110,7 @@ export default class IngestService extends InternalEntrypoint<IngestEnv> {
 
   /** Deletes a document: its chunks and vectors (in rag) and every stored version's raw file. */
   async deleteDocument(tenant: TenantContext, docId: string): Promise<RpcResult<{ id: string; deleted: true }>> {
-    const missing = fail("not_found", `document "${String(docId).slice(0, 96)}" does not exist`);
+    const missing = fail("not_found", `document "${idForMessage(docId, 96)}" does not exist`);
     if (typeof docId !== "string" || !DOCUMENT_ID_PATTERN.test(docId)) return missing;
     let removed: Awaited<ReturnType<DocumentIndex["deleteDocument"]>>;
     try {

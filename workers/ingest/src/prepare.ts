@@ -10,6 +10,7 @@ import {
   DOCUMENT_ID_MESSAGE,
   DOCUMENT_ID_PATTERN,
   HTTP_URL_MESSAGE,
+  RESERVED_METADATA_KEYS,
   isHttpUrl,
   RETRIEVAL_LIMITS,
   TEXT_FORMATS,
@@ -35,7 +36,53 @@ export interface PreparedIngest {
   document: Omit<NewDocument, "version">;
 }
 
+/** What is wrong with the shape of an ingest input (from a caller with a bug), or null. */
+function inputProblem(input: unknown): string | null {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return "input must be an object";
+  const { id, title, source, url, text, format, file, metadata } = input as Record<string, unknown>;
+  for (const [name, value, max] of [
+    ["id", id, 96],
+    ["title", title, 300],
+    ["source", source, 300],
+    ["url", url, 2048],
+  ] as const) {
+    if (value !== undefined && value !== null && (typeof value !== "string" || value.length > max)) {
+      return `${name} must be text of at most ${max} characters`;
+    }
+  }
+  if (text !== undefined && typeof text !== "string") return "text must be a string";
+  if (format !== undefined && !TEXT_FORMATS.includes(format as (typeof TEXT_FORMATS)[number])) {
+    return `format must be one of ${TEXT_FORMATS.join(", ")}`;
+  }
+  if (file !== undefined && file !== null) {
+    const { name, contentType, bytes } = file as Record<string, unknown>;
+    if (typeof name !== "string" || typeof contentType !== "string")
+      return "file.name and file.contentType must be strings";
+    if (!(bytes instanceof ArrayBuffer) && !ArrayBuffer.isView(bytes)) return "file.bytes must be bytes";
+  }
+  if (metadata !== undefined) {
+    if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))
+      return "metadata must be an object";
+    const entries = Object.entries(metadata);
+    if (entries.length > RETRIEVAL_LIMITS.maxMetadataKeys)
+      return `metadata may have at most ${RETRIEVAL_LIMITS.maxMetadataKeys} keys`;
+    for (const [key, value] of entries) {
+      if (RESERVED_METADATA_KEYS.has(key) || key.length === 0 || key.length > RETRIEVAL_LIMITS.maxMetadataKeyChars) {
+        return `metadata key "${key.slice(0, 64)}" is not allowed`;
+      }
+      const scalar =
+        typeof value === "string" ||
+        typeof value === "boolean" ||
+        (typeof value === "number" && Number.isFinite(value));
+      if (!scalar) return `metadata "${key.slice(0, 64)}" must be a string, number or boolean`;
+    }
+  }
+  return null;
+}
+
 export async function prepareIngest(input: IngestInput): Promise<RpcResult<PreparedIngest>> {
+  const shape = inputProblem(input);
+  if (shape) return fail("bad_request", shape);
   const hasText = typeof input.text === "string";
   const hasFile = input.file !== undefined && input.file !== null;
   if (hasText === hasFile) return fail("bad_request", "give exactly one of `text` or `file`");

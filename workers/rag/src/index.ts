@@ -42,7 +42,7 @@ import {
 } from "@crispy/contracts";
 import { chooseModels } from "@crispy/ai";
 import { log } from "@crispy/observability";
-import { InternalEntrypoint, errorMessage, stubFor } from "@crispy/worker-kit";
+import { InternalEntrypoint, errorMessage, idForMessage, stubFor } from "@crispy/worker-kit";
 import { aiFromEnv } from "./ai";
 import { composeAnswer, notFoundAnswer } from "./answer";
 import { readCachedAnswer, searchCacheKey, writeCachedAnswer } from "./cache";
@@ -61,7 +61,7 @@ import { TenantIndex } from "./tenant-index";
 import { vectorBackendFor } from "./vectors/backend";
 
 function notFound(docId: unknown): { ok: false; error: RpcError } {
-  return fail("not_found", `document "${String(docId).slice(0, 96)}" does not exist`);
+  return fail("not_found", `document "${idForMessage(docId, 96)}" does not exist`);
 }
 
 function isDocumentId(docId: unknown): docId is string {
