@@ -14,6 +14,8 @@ export const RETRIEVAL_LIMITS = {
   maxPdfInflatedBytes: 64 * 1024 * 1024,
   /** Columns (cells per row) of an uploaded CSV or TSV file. */
   maxCsvColumns: 16_384,
+  /** Chunks one document may be cut into (a page of headings each a section can make many). */
+  maxChunksPerDocument: 20_000,
   /** Characters of a search query. */
   maxQueryChars: 2_000,
   /** Upper bound of topK (a tenant's `retrieval.maxTopK` may be lower). */

@@ -17,7 +17,7 @@
  * - After indexing, R2 keeps only this version's file and any newer one.
  */
 import { AiError, callMeta, type ResilientAi } from "@crispy/ai";
-import type { ErrorCode } from "@crispy/contracts";
+import { type ErrorCode, RETRIEVAL_LIMITS } from "@crispy/contracts";
 import { chunkDocument } from "./chunk";
 import { isTransient, type DocumentIndex } from "./document-index";
 import type { JobPlan, JobStore } from "./job-store";
@@ -72,6 +72,15 @@ async function parseAndChunk(deps: PipelineDeps, plan: JobPlan): Promise<void> {
   store.update({ step: "chunk" });
   const chunks = chunkDocument(parsed.value, { docId: document.id, version: document.version });
   if (chunks.length === 0) throw new JobFailure("bad_request", "the document has no text to index", false);
+  const { maxChunksPerDocument } = RETRIEVAL_LIMITS;
+  if (chunks.length > maxChunksPerDocument) {
+    // Refused before a single chunk is embedded: rag would refuse the whole document anyway.
+    throw new JobFailure(
+      "bad_request",
+      `the document makes ${chunks.length} chunks; the limit is ${maxChunksPerDocument} (split it into smaller documents)`,
+      false,
+    );
+  }
   store.saveChunks(chunks);
   await deps.onProgress?.();
 }

@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createAi, createLocalProvider, type ResilientAi } from "@crispy/ai";
-import { fail, ok, type DocumentRecord, type IndexedChunk, type RpcResult } from "@crispy/contracts";
+import { fail, ok, RETRIEVAL_LIMITS, type DocumentRecord, type IndexedChunk, type RpcResult } from "@crispy/contracts";
 import { describe, expect, it } from "vitest";
 import type { DocumentIndex, NewDocument } from "../src/document-index";
 import { newJobId } from "../src/ids";
@@ -80,6 +80,7 @@ async function withJob<T>(
   text: string,
   version: number,
   body: (store: JobStore, jobId: string, doc: NewDocument) => Promise<T>,
+  kind: "text" | "markdown" = "text",
 ): Promise<T> {
   const jobId = newJobId();
   const docId = `doc-${crypto.randomUUID().slice(0, 8)}`;
@@ -99,12 +100,30 @@ async function withJob<T>(
   const stub = env.INGEST_JOB.getByName(`${tenant.tenantId}:${jobId}`);
   return runInDurableObject(stub, async (_instance, state) => {
     const store = new JobStore(state.storage);
-    store.create({ jobId, state: "queued", plan: { tenant, rawKey, kind: "text", document } });
+    store.create({ jobId, state: "queued", plan: { tenant, rawKey, kind, document } });
     return body(store, jobId, document);
   });
 }
 
 describe("runPipeline", () => {
+  it("refuses a document cut into more chunks than a document may have, before embedding any", async () => {
+    const headings = Array.from(
+      { length: RETRIEVAL_LIMITS.maxChunksPerDocument + 1 },
+      (_, n) => `# Part ${n}\nText ${n}.`,
+    );
+    await withJob(
+      headings.join("\n"),
+      1,
+      async (store, jobId) => {
+        const ai = countingAi();
+        const deps = { store, bucket: env.DOCUMENTS, index: new FakeIndex(), ai, jobId };
+        await expect(runPipeline(deps)).rejects.toMatchObject({ code: "bad_request", retryable: false });
+        expect(ai.batches).toEqual([]);
+      },
+      "markdown",
+    );
+  });
+
   it("embeds in batches and resumes an interrupted run without redoing finished work", async () => {
     await withJob(paragraphs(60), 1, async (store, jobId) => {
       const index = new FakeIndex();

@@ -10,12 +10,13 @@ import {
   HTTP_URL_MESSAGE,
   type IndexedChunk,
   isHttpUrl,
+  RETRIEVAL_LIMITS,
 } from "@crispy/contracts";
 import { filterProblem } from "./filter";
 import type { DocumentInput } from "./document-store";
 
 /** Chunks one document may have (2,000,000 characters in chunks of ≥ 100). */
-export const MAX_CHUNKS = 20_000;
+export const MAX_CHUNKS = RETRIEVAL_LIMITS.maxChunksPerDocument;
 const MAX_CHUNK_ID_CHARS = 256;
 
 function isCount(value: unknown): value is number {
