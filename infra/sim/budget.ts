@@ -43,6 +43,8 @@ export interface BudgetResult {
   refused: number;
   /** Refused while the budget less what was spent and what running turns held still had room for it. */
   refusedBelowBudget: number;
+  /** Tokens idle in the isolates' leases (granted, not reserved by a turn), on average over the refusals. */
+  idleInLeasesAtRefusal: number;
   /** Tokens the turns used, in all. */
   spent: number;
   /** The most the ledger ever had used + leased. */
@@ -94,6 +96,7 @@ export async function runBudget(scenario: BudgetScenario): Promise<BudgetResult>
   let refusedBelowBudget = 0;
   let local = 0;
   let waitedOverSecond = 0;
+  let idleAtRefusals = 0;
   let spent = 0;
   let held = 0;
   let errors = 0;
@@ -111,6 +114,9 @@ export async function runBudget(scenario: BudgetScenario): Promise<BudgetResult>
     } else {
       refused += 1;
       if (budget - spent - held >= tokens) refusedBelowBudget += 1;
+      if (policy === "leased") {
+        for (const isolates of pools) for (const pool of isolates) idleAtRefusals += Math.max(0, pool.available);
+      }
     }
   };
   // `held`: tokens reserved by running turns, until whoever holds them (the pool, or the ledger
@@ -223,6 +229,7 @@ export async function runBudget(scenario: BudgetScenario): Promise<BudgetResult>
     reservations,
     refused,
     refusedBelowBudget,
+    idleInLeasesAtRefusal: refused > 0 ? idleAtRefusals / refused : 0,
     spent,
     peakCommitted: ledger.peakCommitted,
     ledgerCalls: server.calls,

@@ -51,6 +51,8 @@ export interface RateResult {
   refused: number;
   /** Refused while the object still had an admission to give at that instant. */
   refusedWithCapacity: number;
+  /** Refused without an object call (the isolate remembered a refusal). */
+  refusedLocally: number;
   /** What one zero-latency GCRA would have admitted from the same arrivals. */
   ideal: number;
   /** What the limit allows over the whole run: burst + rate × (span + slack). */
@@ -137,6 +139,7 @@ export async function runRate(scenario: RateScenario): Promise<RateResult> {
   let admitted = 0;
   let refused = 0;
   let refusedWithCapacity = 0;
+  let refusedLocally = 0;
   let local = 0;
   let errors = 0;
   // The oracle: one GCRA that sees every request the instant it arrives.
@@ -157,6 +160,7 @@ export async function runRate(scenario: RateScenario): Promise<RateResult> {
       if (policy === "leased") admitTimes.push(sim.now);
     } else {
       refused += 1;
+      if (waited === 0) refusedLocally += 1;
       // Per request, the object itself refused: it had no capacity by construction.
       if (policy === "leased" && object.hasCapacity(sim.now)) refusedWithCapacity += 1;
     }
@@ -237,6 +241,7 @@ export async function runRate(scenario: RateScenario): Promise<RateResult> {
     admitted,
     refused,
     refusedWithCapacity,
+    refusedLocally,
     ideal,
     bound,
     admissionClock: policy === "leased" ? "isolate" : "object",
