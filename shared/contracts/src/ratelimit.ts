@@ -18,6 +18,8 @@ export interface RateLease {
   resetSeconds: number;
   /** Seconds until one more admission is available, when fewer than asked were granted; else 0. */
   retryAfterSeconds: number;
+  /** The same wait in milliseconds, unrounded. */
+  retryAfterMs: number;
 }
 
 /** The gateway's answer for one request: both limits consulted, the binding one reported. */

@@ -15,7 +15,9 @@ class FakeLimiter {
   constructor(
     readonly burst: number,
     readonly perSecond: number,
-    readonly clock: { now(): number },
+    readonly clock: { now(): number; advance?(ms: number): number },
+    /** Each call takes this long (the clock moves by it): the object refills meanwhile. */
+    readonly latencyMs = 0,
   ) {
     this.available = burst;
     this.#last = clock.now();
@@ -24,6 +26,7 @@ class FakeLimiter {
     return {
       lease: async (want: number, giveBack: number): Promise<RateLease> => {
         this.calls += 1;
+        if (this.latencyMs > 0) this.clock.advance?.(this.latencyMs);
         const now = this.clock.now();
         this.available = Math.min(this.burst, this.available + ((now - this.#last) / 1000) * this.perSecond + giveBack);
         this.#last = now;
@@ -36,6 +39,7 @@ class FakeLimiter {
           remaining: Math.floor(this.available),
           resetSeconds: 1,
           retryAfterSeconds: granted < want ? 1 : 0,
+          retryAfterMs: granted < want ? Math.ceil(1000 / Math.max(this.perSecond, 1)) : 0,
         };
       },
     };
@@ -104,6 +108,31 @@ describe("LeasedLimiter", () => {
     const callsBefore = limit.calls;
     for (let i = 0; i < 50; i++) expect((await limiter.take()).allowed).toBe(false);
     expect(limit.calls - callsBefore).toBe(1);
+  });
+
+  it("refuses what a short lease cannot serve instead of queueing it for another round", async () => {
+    const time = clock();
+    // 100 ms per call while the limit refills 10/s: every call finds one new admission, never 0.
+    const limit = new FakeLimiter(100, 10, time, 100);
+    const limiter = new LeasedLimiter(limit.source(), leasePolicyFor(100), time);
+    const started = time.now();
+    const takes = await Promise.all(Array.from({ length: 200 }, () => limiter.take()));
+    const allowed = takes.filter((t) => t.allowed).length;
+    expect(allowed).toBeGreaterThanOrEqual(100);
+    expect(allowed).toBeLessThan(130);
+    // The refused were answered after the burst's calls, not after one more call per admission the
+    // refill makes (which would serve all 200, the last ones ten seconds late).
+    expect(time.now() - started).toBeLessThan(3_000);
+  });
+
+  it("remembers a refusal only until the object's next admission is due", async () => {
+    const time = clock();
+    const limit = new FakeLimiter(2, 100, time); // one more every 10 ms
+    const limiter = new LeasedLimiter(limit.source(), leasePolicyFor(2), time);
+    for (let i = 0; i < 2; i++) expect((await limiter.take()).allowed).toBe(true);
+    expect((await limiter.take()).allowed).toBe(false);
+    time.advance(15);
+    expect((await limiter.take()).allowed).toBe(true);
   });
 
   it("gives an admission back when the other limit refused the request", async () => {

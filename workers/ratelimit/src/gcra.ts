@@ -74,6 +74,8 @@ export interface LeaseResult {
   resetSeconds: number;
   /** Seconds until one more admission is available (ceil, ≥ 1) when fewer than `want` were granted; else 0. */
   retryAfterSeconds: number;
+  /** The same wait in milliseconds, unrounded (0 when every admission asked for was granted). */
+  retryAfterMs: number;
   /** Requests per minute of this limit. */
   limit: number;
 }
@@ -101,6 +103,7 @@ export function lease(
       remaining: remainingAt(tat, limit, now),
       resetSeconds: ceilSeconds(tat - now),
       retryAfterSeconds: granted < want ? Math.max(1, ceilSeconds(nextAt - now)) : 0,
+      retryAfterMs: granted < want ? Math.max(1, Math.ceil(nextAt - now)) : 0,
       limit: limit.perMinute,
     },
     state: { tat, perMinute: limit.perMinute, burst: limit.burst },

@@ -6,7 +6,7 @@ const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
 /** One admission: a lease of 1, read as allowed or not. */
 function take(state: GcraState | null, limit: GcraLimit, now: number) {
   const { result, state: next } = lease(state, limit, now, 1);
-  const { granted, ...rest } = result;
+  const { granted, retryAfterMs: _ms, ...rest } = result;
   return { result: { allowed: granted === 1, ...rest }, state: next };
 }
 
@@ -124,7 +124,14 @@ describe("GCRA", () => {
 
   it("leases several admissions at once, charged at once, and takes unused ones back", () => {
     const first = lease(null, limit, T0, 3);
-    expect(first.result).toEqual({ granted: 3, remaining: 2, resetSeconds: 3, retryAfterSeconds: 0, limit: 60 });
+    expect(first.result).toEqual({
+      granted: 3,
+      remaining: 2,
+      resetSeconds: 3,
+      retryAfterSeconds: 0,
+      retryAfterMs: 0,
+      limit: 60,
+    });
     // Only what is left is granted; the shortfall says when the next one comes.
     const second = lease(first.state, limit, T0, 4);
     expect(second.result).toMatchObject({ granted: 2, remaining: 0, retryAfterSeconds: 1 });

@@ -47,6 +47,8 @@ export class BudgetPool {
   readonly #turns = new Map<number, { tokens: number; since: number }>();
   #nextTurn = 1;
   #pending: Promise<unknown> | null = null;
+  /** Tokens of reservations waiting for the call in flight: the next call asks for all of them. */
+  #waitingTokens = 0;
   #flushing: Promise<void> | null = null;
   #flushAgain = false;
   #refusal: { at: number; need: number; error: RpcError } | null = null;
@@ -82,10 +84,16 @@ export class BudgetPool {
     if (!open) return { ok: false, error: { code: "conflict", message: "this turn's budget was already settled" } };
     this.#lastReserveAt = this.#clock.now();
     this.#tokensSinceRate += tokens;
+    let alone = false;
     for (;;) {
       // While a ledger call is out (it may be shrinking the lease), nothing is taken from it.
       if (this.#pending) {
-        await this.#pending.catch(() => undefined);
+        this.#waitingTokens += tokens;
+        try {
+          await this.#pending.catch(() => undefined);
+        } finally {
+          this.#waitingTokens -= tokens;
+        }
         continue;
       }
       if (this.#leaseId !== null && this.available >= tokens) {
@@ -98,15 +106,27 @@ export class BudgetPool {
       if (refusal && now - refusal.at < REFUSAL_MEMORY_MS && this.#inFlight + tokens >= refusal.need) {
         return { ok: false, error: refusal.error };
       }
-      const need = this.#inFlight + tokens;
-      const call = this.#call(need + this.#prefetch(tokens), need);
+      // Grow for this reservation and every one queued behind it, in one call; if they do not all
+      // fit, try once more for this one alone. A granted call reserves this one's tokens before
+      // anyone else looks. (No await between the checks above and the call: nothing can come between.)
+      const own = this.#inFlight + tokens;
+      const want = alone ? own : own + this.#waitingTokens;
+      const call = this.#call(want + (alone ? 0 : this.#prefetch(tokens)), want, () => {
+        this.#inFlight += tokens;
+        open.tokens += tokens;
+      });
       onCall?.(call);
       const result = await call;
-      if (!result.ok && result.error.code === "budget_exceeded") {
-        this.#refusal = { at: this.#clock.now(), need, error: result.error };
+      if (result.ok) return { ok: true, value: undefined };
+      if (result.error.code === "budget_exceeded") {
+        if (!alone && want > own) {
+          alone = true;
+          continue;
+        }
+        this.#refusal = { at: this.#clock.now(), need: own, error: result.error };
         return { ok: false, error: result.error };
       }
-      if (!result.ok && result.error.code !== "not_found") return { ok: false, error: result.error };
+      if (result.error.code !== "not_found") return { ok: false, error: result.error };
     }
   }
 
@@ -165,7 +185,7 @@ export class BudgetPool {
   }
 
   /** One ledger call: charge what was used, resize toward `size` (at least `min`). */
-  async #call(size: number, min: number): Promise<RpcResult<BudgetLease>> {
+  async #call(size: number, min: number, claim?: () => void): Promise<RpcResult<BudgetLease>> {
     const charge = this.#used;
     const request: LeaseRequest = { leaseId: this.#leaseId, charge, size: Math.max(size, min), min };
     this.calls += 1;
@@ -178,6 +198,7 @@ export class BudgetPool {
         this.#leaseId = result.value.leaseId;
         this.#granted = result.value.size;
         this.#refusal = null;
+        claim?.();
       } else if (result.error.code === "budget_exceeded") {
         this.#used -= charge;
         const { leaseId, size: kept } = result.error.details ?? {};
