@@ -7,6 +7,8 @@ export const CHAT_LIMITS = {
   maxMessageChars: 32_000,
   /** Characters of a per-request system prompt. */
   maxSystemChars: 4_000,
+  /** Completion tokens of a turn (an OpenAI-style request's `max_tokens` replaces it). */
+  defaultCompletionTokens: 1024,
   /** Messages in one OpenAI-style request. */
   maxMessages: 256,
   /** Page size for session lists and history. */

@@ -86,3 +86,19 @@ export interface TurnBudget {
   /** Ends the turn's budget: `usedTokens` is charged, the rest of the reservation given back. */
   settle(usedTokens: number): Promise<void>;
 }
+
+/**
+ * What a chat call may spend: the gateway's TurnBudget, what the gateway reserved on it already
+ * (so a turn whose estimate it could make itself — a stateless completion — needs no call back to
+ * reserve), and who settles: "callee" for a stream (the chat worker settles when it ends), "caller"
+ * for a whole answer (the result carries the usage — `usage` of the reply, or `details.usedTokens`
+ * of a failure — and the gateway settles from it, with no call back).
+ */
+export interface TurnGrant {
+  budget: TurnBudget;
+  reserved: number;
+  settledBy: "caller" | "callee";
+}
+
+/** The failure detail carrying the tokens a failed, caller-settled turn used. */
+export const USED_TOKENS_DETAIL = "usedTokens";

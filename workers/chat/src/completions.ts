@@ -21,10 +21,12 @@ import {
   type StartedStream,
   type StreamFormat,
   type TenantContext,
+  type TurnGrant,
+  USED_TOKENS_DETAIL,
 } from "@crispy/contracts";
 import { aiFromEnv, modelsFor } from "./ai";
 import { configOf } from "./config";
-import { type BudgetStub, TurnTokens } from "./budget";
+import { TurnTokens } from "./budget";
 import { fitContext } from "./context-window";
 import { newTurnId } from "./ids";
 import type { NewMessage } from "./messages";
@@ -37,7 +39,7 @@ export async function startCompletion(
   ctx: ExecutionContext,
   tenant: TenantContext,
   body: OpenAiChatBody,
-  budget: BudgetStub,
+  grant: TurnGrant,
   format: StreamFormat,
 ): Promise<RpcResult<StartedStream | OpenAiChatCompletion>> {
   const models = modelsFor(tenant, body.model);
@@ -49,7 +51,7 @@ export async function startCompletion(
 
   const window = fitContext(body.messages.map((m) => ({ ...m, tokens: estimateTokens(m.content) })));
   const maxTokens = body.max_tokens ?? MAX_COMPLETION_TOKENS;
-  const reservation = await TurnTokens.open(budget, tenant, window.promptTokens + maxTokens);
+  const reservation = await TurnTokens.open(grant, tenant, window.promptTokens + maxTokens);
   if (!reservation.ok) return reservation;
 
   const turnId = newTurnId();
@@ -77,7 +79,9 @@ export async function startCompletion(
 
   if (!body.stream) {
     const outcome = await runTurn(call, () => window, commit, null);
-    if (!outcome.ok) return fail(outcome.failure.code, outcome.failure.message);
+    if (!outcome.ok) {
+      return fail(outcome.failure.code, outcome.failure.message, { [USED_TOKENS_DETAIL]: reservation.value.used });
+    }
     return ok(completionOf(id, created, outcome.reply));
   }
 

@@ -40,10 +40,10 @@ import {
   type StartedStream,
   type StreamFormat,
   type TenantContext,
-  type TurnBudget,
+  type TurnGrant,
 } from "@crispy/contracts";
 import { InternalEntrypoint, idForMessage, stubFor } from "@crispy/worker-kit";
-import type { BudgetStub } from "./budget";
+import { grantProblem, keep } from "./budget";
 import { startCompletion } from "./completions";
 import { newSessionId } from "./ids";
 import { asFormat, completionBodyProblem, formatProblem, turnInputProblem } from "./input";
@@ -55,12 +55,6 @@ function notFound(sessionId: unknown): { ok: false; error: RpcError } {
   return fail("not_found", `session "${idForMessage(sessionId)}" does not exist`);
 }
 
-/** A budget stub received as an argument, kept usable past the end of the call that brought it. */
-function kept(budget: TurnBudget): BudgetStub {
-  const stub = budget as BudgetStub;
-  return stub?.dup?.() ?? stub;
-}
-
 const PAGE_SIZES = { defaultSize: CHAT_LIMITS.defaultPageSize, maxSize: CHAT_LIMITS.maxPageSize };
 
 export { ChatSession, SessionDirectory };
@@ -70,42 +64,45 @@ export default class ChatService extends InternalEntrypoint<ChatEnv> {
 
   /**
    * Starts a turn (a new session when `input.sessionId` is absent); its answer streams as SSE.
-   * `budget` is the gateway's TurnBudget for it.
+   * `grant` is what it may spend (the gateway's TurnBudget; chat settles it when the stream ends).
    */
   async stream(
     tenant: TenantContext,
     input: ChatTurnInput,
     format: StreamFormat,
-    budget: TurnBudget,
+    grant: TurnGrant,
   ): Promise<RpcResult<StartedStream>> {
-    const problem = turnInputProblem(input) ?? formatProblem(format);
+    const problem = turnInputProblem(input) ?? formatProblem(format) ?? grantProblem(grant);
     if (problem) return fail("bad_request", problem);
     const target = await this.#target(tenant, input.sessionId);
     if (!target.ok) return target;
     const session = stubFor(this.env.CHAT_SESSION, tenant.tenantId, target.value.sessionId);
-    return (await session.stream(tenant, target.value, input, format, kept(budget))) as RpcResult<StartedStream>;
+    return (await session.stream(tenant, target.value, input, format, keep(grant))) as RpcResult<StartedStream>;
   }
 
-  /** Runs a turn to the end (a new session when `input.sessionId` is absent); no streaming. */
-  async complete(tenant: TenantContext, input: ChatTurnInput, budget: TurnBudget): Promise<RpcResult<ChatTurnReply>> {
-    const problem = turnInputProblem(input);
+  /**
+   * Runs a turn to the end (a new session when `input.sessionId` is absent); no streaming. A
+   * caller-settled grant is settled by the caller from the reply's usage (or a failure's usedTokens).
+   */
+  async complete(tenant: TenantContext, input: ChatTurnInput, grant: TurnGrant): Promise<RpcResult<ChatTurnReply>> {
+    const problem = turnInputProblem(input) ?? grantProblem(grant);
     if (problem) return fail("bad_request", problem);
     const target = await this.#target(tenant, input.sessionId);
     if (!target.ok) return target;
     const session = stubFor(this.env.CHAT_SESSION, tenant.tenantId, target.value.sessionId);
-    return session.complete(tenant, target.value, input, kept(budget));
+    return session.complete(tenant, target.value, input, keep(grant));
   }
 
   /** OpenAI-style chat completion over the client's messages; SSE when `body.stream`, else JSON. */
   async completions(
     tenant: TenantContext,
     body: OpenAiChatBody,
-    budget: TurnBudget,
+    grant: TurnGrant,
     format: StreamFormat = "openai",
   ): Promise<RpcResult<StartedStream | OpenAiChatCompletion>> {
-    const problem = completionBodyProblem(body) ?? formatProblem(format);
+    const problem = completionBodyProblem(body) ?? formatProblem(format) ?? grantProblem(grant);
     if (problem) return fail("bad_request", problem);
-    return startCompletion(this.env, this.ctx, tenant, body, budget, asFormat(format));
+    return startCompletion(this.env, this.ctx, tenant, body, grant, asFormat(format));
   }
 
   /** One page of the tenant's sessions, most recently updated first. */

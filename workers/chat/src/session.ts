@@ -40,11 +40,12 @@ import {
   type StartedStream,
   type StreamFormat,
   type TenantContext,
+  USED_TOKENS_DETAIL,
 } from "@crispy/contracts";
 import { log } from "@crispy/observability";
 import { aiFromEnv, modelsFor } from "./ai";
 import { configOf } from "./config";
-import { type BudgetStub, TurnTokens } from "./budget";
+import { type KeptGrant, TurnTokens } from "./budget";
 import {
   CONTEXT_TOKEN_BUDGET,
   MESSAGE_OVERHEAD_TOKENS,
@@ -101,9 +102,9 @@ export class ChatSession extends DurableObject<ChatEnv> {
     target: SessionTarget,
     input: ChatTurnInput,
     format: StreamFormat,
-    budget: BudgetStub,
+    grant: KeptGrant,
   ): Promise<RpcResult<StartedStream>> {
-    const admitted = await this.#admit(tenant, target, input, budget);
+    const admitted = await this.#admit(tenant, target, input, grant);
     if (!admitted.ok) return admitted;
     const turn = admitted.value;
     const sse = new SseStream(format, {
@@ -133,13 +134,15 @@ export class ChatSession extends DurableObject<ChatEnv> {
     tenant: TenantContext,
     target: SessionTarget,
     input: ChatTurnInput,
-    budget: BudgetStub,
+    grant: KeptGrant,
   ): Promise<RpcResult<ChatTurnReply>> {
-    const admitted = await this.#admit(tenant, target, input, budget);
+    const admitted = await this.#admit(tenant, target, input, grant);
     if (!admitted.ok) return admitted;
     const turn = admitted.value;
     const outcome = await this.#run(turn, null);
-    if (!outcome.ok) return fail(outcome.failure.code, outcome.failure.message);
+    if (!outcome.ok) {
+      return fail(outcome.failure.code, outcome.failure.message, { [USED_TOKENS_DETAIL]: turn.reservation.used });
+    }
     const { model, text, usage } = outcome.reply;
     return ok({
       sessionId: turn.sessionId,
@@ -206,13 +209,13 @@ export class ChatSession extends DurableObject<ChatEnv> {
     tenant: TenantContext,
     target: SessionTarget,
     input: ChatTurnInput,
-    budget: BudgetStub,
+    grant: KeptGrant,
   ): Promise<RpcResult<AdmittedTurn>> {
     const models = modelsFor(tenant, input.model);
     if (!models.ok) return models;
     // An estimate from the history as it stands; the turn re-reserves for its real prompt when it runs.
     const estimate = this.#window(input).promptTokens + MAX_COMPLETION_TOKENS;
-    const reservation = await TurnTokens.open(budget, tenant, estimate);
+    const reservation = await TurnTokens.open(grant, tenant, estimate);
     if (!reservation.ok) {
       if (target.isNew) await this.#wipe();
       return reservation;

@@ -24,14 +24,14 @@ import {
   type ResilientAi,
   withContext,
 } from "@crispy/ai";
-import type { ErrorCode, TokenUsage } from "@crispy/contracts";
+import { CHAT_LIMITS, type ErrorCode, type TokenUsage } from "@crispy/contracts";
 import { log } from "@crispy/observability";
 import type { TurnTokens } from "./budget";
 import type { ContextWindow } from "./context-window";
 import type { TurnObserver } from "./sse";
 
 /** Completion tokens per turn; an OpenAI-style request's `max_tokens` replaces it. */
-export const MAX_COMPLETION_TOKENS = 1024;
+export const MAX_COMPLETION_TOKENS = CHAT_LIMITS.defaultCompletionTokens;
 
 export interface TurnFailure {
   code: ErrorCode;

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import type { QuotaUsage, SessionSummary, Page } from "@crispy/contracts";
-import { contextFor } from "@crispy/testing";
+import { contextFor, MODELS } from "@crispy/testing";
 import { describe, expect, it } from "vitest";
 import { poolFor } from "../src/admission/isolate";
 import { bearer, call, createKey, eventually, registerTenant } from "./helpers";
@@ -90,6 +90,47 @@ describe("token budgets hold", () => {
     );
     expect(usage.daily.used).toBeLessThanOrEqual(budget);
     expect(statuses).toContain(429);
+  });
+});
+
+describe("stateless completions", () => {
+  const completion = (key: string, body: Record<string, unknown>) =>
+    call("/v1/chat/completions", { method: "POST", headers: json(key), body: JSON.stringify(body) });
+  const messages = [{ role: "user", content: "Name three lighthouses." }];
+
+  it("are charged exactly the usage they report, streamed or not", async () => {
+    const tenant = registerTenant();
+    const { key } = await createKey(tenant.id, ["chat"]);
+    const plain = await completion(key, { model: MODELS.echo, messages });
+    expect(plain.status).toBe(200);
+    const { usage } = await plain.json<{ usage: { total_tokens: number } }>();
+    expect((await settledUsage(key)).daily.used).toBe(usage.total_tokens);
+
+    const streamed = await completion(key, {
+      model: MODELS.echo,
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const events = await readEvents(streamed);
+    const last = JSON.parse(events.at(-2)!.data) as { usage: { total_tokens: number } };
+    expect((await settledUsage(key)).daily.used).toBe(usage.total_tokens + last.usage.total_tokens);
+  });
+
+  it("that fail are charged nothing, and one that cannot fit the budget is refused before any model runs", async () => {
+    const tenant = registerTenant({ budgets: { dailyTokens: 1_500, monthlyTokens: 1_000_000 } });
+    const { key } = await createKey(tenant.id, ["chat"]);
+    const failed = await completion(key, { model: MODELS.failAlways, messages });
+    expect(failed.status).toBe(502);
+    expect((await failed.json<{ error: { code: string } }>()).error.code).toBe("ai_unavailable");
+    expect((await settledUsage(key)).daily.used).toBe(0);
+
+    // The default completion allowance (1,024 tokens) fits; some 2,750 more of prompt do not.
+    const big = [{ role: "user", content: "lighthouse ".repeat(1_000) }];
+    const refused = await completion(key, { model: MODELS.echo, messages: big });
+    expect(refused.status).toBe(429);
+    expect((await refused.json<{ error: { code: string } }>()).error.code).toBe("budget_exceeded");
+    expect((await settledUsage(key)).daily.used).toBe(0);
   });
 });
 

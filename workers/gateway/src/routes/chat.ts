@@ -5,7 +5,7 @@
  */
 import { ChatBodySchema, type TenantConfig } from "@crispy/contracts";
 import { configOf } from "../config";
-import { settled, settledIfFailed, turnBudget } from "../admission/budget";
+import { routeBudget, settled, settledIfFailed } from "../admission/budget";
 import { readJson } from "../http/body";
 import { HttpError, unwrap } from "../http/errors";
 import { sseResponse } from "../http/sse";
@@ -25,8 +25,13 @@ export const chat = tenantRoute("chat", async ({ request, env, ctx, tenant }) =>
     ...(body.system ? { system: body.system } : {}),
     ...(body.rag !== undefined ? { rag: body.rag } : {}),
   };
-  const budget = turnBudget(env, ctx, tenant);
-  if (!body.stream) return unwrap(await settled(budget, env.CHAT.complete(tenant, input, budget)));
-  const started = unwrap(await settledIfFailed(budget, env.CHAT.stream(tenant, input, "events", budget)));
+  if (!body.stream) {
+    const whole = await routeBudget(env, ctx, tenant, "caller");
+    return unwrap(
+      await settled(whole, env.CHAT.complete(tenant, input, whole.grant), (reply) => reply.usage.totalTokens),
+    );
+  }
+  const streamed = await routeBudget(env, ctx, tenant, "callee");
+  const started = unwrap(await settledIfFailed(streamed, env.CHAT.stream(tenant, input, "events", streamed.grant)));
   return sseResponse(started.body, { "x-session-id": started.sessionId });
 });

@@ -4,9 +4,10 @@
  * `GET /v1/models` (the tenant's allowed chat models). Errors keep the platform's shape, whose
  * `error.message` OpenAI clients read.
  */
-import { OpenAiChatBodySchema } from "@crispy/contracts";
+import { CHAT_LIMITS, OpenAiChatBodySchema } from "@crispy/contracts";
 import { configOf } from "../config";
-import { settled, settledIfFailed, turnBudget } from "../admission/budget";
+import { estimatePromptTokens } from "@crispy/ai";
+import { routeBudget, settled, settledIfFailed } from "../admission/budget";
 import { readJson } from "../http/body";
 import { unwrap } from "../http/errors";
 import { sseResponse } from "../http/sse";
@@ -16,10 +17,16 @@ import { tenantRoute } from "./handler";
 export const chatCompletions = tenantRoute("chat", async ({ request, env, ctx, tenant }) => {
   requireFeature(tenant.config, "chat");
   const body = await readJson(request, configOf(env).MAX_BODY_BYTES, OpenAiChatBodySchema);
-  const budget = turnBudget(env, ctx, tenant);
-  const call = env.CHAT.completions(tenant, body, budget);
-  const result = unwrap(await (body.stream ? settledIfFailed(budget, call) : settled(budget, call)));
-  return "body" in result ? sseResponse(result.body) : result;
+  // The most this call can spend: every message and the completion (the chat worker only trims).
+  const estimate = estimatePromptTokens(body.messages) + (body.max_tokens ?? CHAT_LIMITS.defaultCompletionTokens);
+  const budget = await routeBudget(env, ctx, tenant, body.stream ? "callee" : "caller", estimate);
+  const call = env.CHAT.completions(tenant, body, budget.grant);
+  if (body.stream) {
+    const started = unwrap(await settledIfFailed(budget, call));
+    if (!("body" in started)) throw new Error("chat answered a stream request with a whole completion");
+    return sseResponse(started.body);
+  }
+  return unwrap(await settled(budget, call, (reply) => ("usage" in reply ? reply.usage.total_tokens : 0)));
 });
 
 export const models = tenantRoute(undefined, ({ tenant }) => ({
