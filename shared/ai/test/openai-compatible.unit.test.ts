@@ -73,6 +73,34 @@ describe("openai-compatible provider", () => {
     }
   });
 
+  it("turns the chunks of one read into one token, and each read into its own", async () => {
+    const events = (chunks: Uint8Array[]) =>
+      collect(
+        createOpenAiCompatibleProvider({
+          baseUrl: "https://llm.example/v1",
+          fetch: fakeFetch(() => sse(serve(chunks).stream)),
+        }).chatStream(ask, meta),
+      );
+    const whole = await events([new TextEncoder().encode(STREAM)]);
+    expect(whole.filter((e) => e.type === "token")).toEqual([{ type: "token", text: EXPECTED }]);
+    // One read per event: as many tokens as the upstream sent pieces, none held back.
+    const perEvent = await events(STREAM.split(/(?<=\n\n)/).map((event) => new TextEncoder().encode(event)));
+    const pieces = STREAM.split("\n\n").filter((e) => /"content":"[^"]/.test(e)).length;
+    expect(perEvent.filter((e) => e.type === "token")).toHaveLength(pieces);
+    expect(textOf(perEvent)).toBe(EXPECTED);
+  });
+
+  it("still delivers the text that came in the same read as an error event, then fails", async () => {
+    const head = STREAM.split("\n\n").slice(0, 3).join("\n\n");
+    const broken = `${head}\n\ndata: {"error":{"message":"model overloaded","type":"server_error"}}\n\n`;
+    const fetch = fakeFetch(() => sse(serve([new TextEncoder().encode(broken)]).stream));
+    const { items, error } = await collectUntilError<ChatStreamEvent>(
+      createOpenAiCompatibleProvider({ baseUrl: "https://llm.example/v1", fetch }).chatStream(ask, meta),
+    );
+    expect(textOf(items)).toBe("Bonjour !");
+    expect(error).toMatchObject({ code: "ai_unavailable", retryable: true });
+  });
+
   it("reads a non-stream completion", async () => {
     const fetch = fakeFetch(() => new Response(fixture("openai-chat.json")));
     const result = await createOpenAiCompatibleProvider({ baseUrl: "https://llm.example/v1", fetch }).chat(ask, meta);

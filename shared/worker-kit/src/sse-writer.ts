@@ -1,7 +1,10 @@
 /**
  * The byte side of every server-sent-event body a worker returns over RPC (chat turns, streamed
- * search): frames are queued for the reader at once (never buffered, never awaited, so a slow
- * reader stalls nothing), an optional `: keep-alive` comment goes out whenever `heartbeatMs`
+ * search): a frame goes to the reader at once when the reader has taken everything before it;
+ * frames written while the reader is still taking the last write are joined and go out as one
+ * write the moment it has (so a reader that keeps up gets every frame without delay, and a busy
+ * one gets fewer, larger chunks instead of one per frame — never a timer, never awaited, so a
+ * slow reader stalls nothing). An optional `: keep-alive` comment goes out whenever `heartbeatMs`
  * passes without a write, and a reader that went away is reported once to `onCancel`.
  *
  * Why a native pipe and not `new ReadableStream({ cancel })`: across RPC, workerd does not run a
@@ -25,6 +28,12 @@ export class SseWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #onCancel: () => void;
   #open = true;
+  /** A write the reader has not taken yet. */
+  #inFlight = false;
+  /** Frames written meanwhile, sent together when it is taken. */
+  #queued = "";
+  /** Close once the queued frames are sent. */
+  #closing = false;
   #wroteSinceTick = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
@@ -37,7 +46,7 @@ export class SseWriter {
     const heartbeatMs = options.heartbeatMs ?? 0;
     if (heartbeatMs > 0) {
       this.#heartbeat = setInterval(() => {
-        if (!this.#wroteSinceTick) this.#send(KEEP_ALIVE);
+        if (!this.#wroteSinceTick && !this.#inFlight) this.#send(KEEP_ALIVE);
         this.#wroteSinceTick = false;
       }, heartbeatMs);
     }
@@ -45,33 +54,58 @@ export class SseWriter {
 
   /** Whether the reader is still there (no end, no cancel yet). */
   get open(): boolean {
-    return this.#open;
+    return this.#open && !this.#closing;
   }
 
   /** Queues one or more complete frames; an empty string writes nothing. */
   write(frames: string): void {
-    if (frames === "" || !this.#open) return;
+    if (frames === "" || !this.#open || this.#closing) return;
     this.#wroteSinceTick = true;
-    this.#send(encoder.encode(frames));
+    if (this.#inFlight) this.#queued += frames;
+    else this.#send(encoder.encode(frames));
   }
 
-  /** Writes the last frames and closes the stream. */
+  /** Writes the last frames and closes the stream (after what is still queued). */
   end(frames = ""): void {
-    if (!this.#open) return;
+    if (!this.#open || this.#closing) return;
     this.write(frames);
-    this.#stop();
-    this.#writer.close().catch(() => undefined);
+    this.#closing = true;
+    clearInterval(this.#heartbeat);
+    if (!this.#inFlight) this.#close();
   }
 
   #send(bytes: Uint8Array): void {
     if (!this.#open) return;
-    this.#writer.write(bytes).catch(() => this.#readerGone());
+    this.#inFlight = true;
+    this.#writer.write(bytes).then(
+      () => this.#taken(),
+      () => this.#readerGone(),
+    );
+  }
+
+  /** The reader took the last write: send what queued meanwhile, or close if ending. */
+  #taken(): void {
+    this.#inFlight = false;
+    if (!this.#open) return;
+    if (this.#queued !== "") {
+      const frames = this.#queued;
+      this.#queued = "";
+      this.#send(encoder.encode(frames));
+    } else if (this.#closing) {
+      this.#close();
+    }
+  }
+
+  #close(): void {
+    this.#stop();
+    this.#writer.close().catch(() => undefined);
   }
 
   #readerGone(): void {
     if (!this.#open) return;
+    const ended = this.#closing;
     this.#stop();
-    this.#onCancel();
+    if (!ended) this.#onCancel();
   }
 
   #stop(): void {

@@ -7,7 +7,8 @@
  *   token, a final chunk with `finish_reason`), an optional usage chunk (`choices: []`), then
  *   `data: [DONE]`; a failure is `data: {"error": {message, type, code}}` and no [DONE].
  *
- * The bytes go through the kit's SseWriter: every frame is written at once (no buffering),
+ * The bytes go through the kit's SseWriter: a frame is written at once (frames written while the
+ * reader is still taking the last write go out together as one write),
  * `: keep-alive` comments go out whenever HEARTBEAT_MS passes without a write (while queued behind
  * another turn, or waiting for a first token), and a reader that went away is reported once to
  * `onCancel` (which aborts the model call), noticed at the next token or heartbeat.
@@ -76,15 +77,21 @@ function openAiDialect({ id, created, includeUsage }: OpenAiStreamOptions): Dial
       model: name,
       choices: [{ index: 0, delta, finish_reason: finishReason }],
     });
+  // A token's chunk is the same bytes as chunk({ content }, null, model), built from a prefix and
+  // suffix made once per stream: only the text is serialised per token.
+  let tokenPrefix = "";
+  const tokenSuffix = '},"finish_reason":null}]}\n\n';
   const role = (name: string): string => {
     model = name;
+    const head = JSON.stringify({ id, object: "chat.completion.chunk", created, model: name });
+    tokenPrefix = `data: ${head.slice(0, -1)},"choices":[{"index":0,"delta":{"content":`;
     return chunk({ role: "assistant", content: "" }, null, name);
   };
   return {
     // OpenAI's chunk format has no place for sources.
     sources: () => "",
     model: (name) => (model === null ? role(name) : ""),
-    token: (text) => (model === null ? role("unknown") : "") + chunk({ content: text }, null, model!),
+    token: (text) => (model === null ? role("unknown") : "") + tokenPrefix + JSON.stringify(text) + tokenSuffix,
     done: ({ model: name, usage, finishReason }) => {
       let out = chunk({}, finishReason, name);
       if (includeUsage) {

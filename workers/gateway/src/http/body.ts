@@ -6,15 +6,24 @@
 import type { z } from "zod";
 import { HttpError } from "./errors";
 
+function tooLarge(maxBytes: number): HttpError {
+  return new HttpError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`, {
+    limitBytes: maxBytes,
+  });
+}
+
 /** The body's bytes, refusing more than `maxBytes` whether or not content-length was sent. */
 export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) {
-    throw new HttpError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`, {
-      limitBytes: maxBytes,
-    });
-  }
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return new Uint8Array();
+  if (declared !== null) {
+    // The runtime frames the body by its content-length, so it cannot be longer: read it at once
+    // (one native copy instead of a read loop); the length is checked again all the same.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+    return bytes;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -24,9 +33,7 @@ export async function readLimited(request: Request, maxBytes: number): Promise<U
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new HttpError("payload_too_large", `request body exceeds the limit of ${maxBytes} bytes`, {
-        limitBytes: maxBytes,
-      });
+      throw tooLarge(maxBytes);
     }
     chunks.push(value);
   }
