@@ -64,6 +64,20 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "ingest": true,
       "tools": true,
       "ragByDefault": false
+    },
+    "tools": {
+      "maxSteps": 4,
+      "builtins": [
+        "search_documents",
+        "sessions_list",
+        "file_read",
+        "file_write",
+        "file_list",
+        "current_time"
+      ],
+      "fileMaxBytes": 1048576,
+      "maxFiles": 1000,
+      "maxResponseBytes": 262144
     }
   },
   "bench": {
@@ -115,8 +129,22 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "chat": true,
       "search": true,
       "ingest": true,
-      "tools": true,
+      "tools": false,
       "ragByDefault": false
+    },
+    "tools": {
+      "maxSteps": 4,
+      "builtins": [
+        "search_documents",
+        "sessions_list",
+        "file_read",
+        "file_write",
+        "file_list",
+        "current_time"
+      ],
+      "fileMaxBytes": 1048576,
+      "maxFiles": 1000,
+      "maxResponseBytes": 262144
     }
   },
   "globex": {
@@ -175,6 +203,20 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "ingest": true,
       "tools": false,
       "ragByDefault": true
+    },
+    "tools": {
+      "maxSteps": 4,
+      "builtins": [
+        "search_documents",
+        "sessions_list",
+        "file_read",
+        "file_write",
+        "file_list",
+        "current_time"
+      ],
+      "fileMaxBytes": 1048576,
+      "maxFiles": 1000,
+      "maxResponseBytes": 262144
     }
   }
 };

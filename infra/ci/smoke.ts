@@ -2,13 +2,16 @@
  * Smoke test of the README's first command: starts `pnpm dev` on spare ports, waits for the
  * printed dev keys, checks /health, an authenticated route (200), the same route without a key
  * (401) and with the other tenant's key (403), the official `openai` client against the
- * OpenAI-compatible API (openai-check.ts), then stops the mesh (its whole process group).
+ * OpenAI-compatible API (openai-check.ts), tool calling — an HTTP tool registered and called by
+ * the local model in a chat turn, and tool round trips with the openai client, the Vercel AI SDK
+ * and LangChain (tools-check.ts) — then stops the mesh (its whole process group).
  */
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { openAiCheck } from "./openai-check";
+import { toolsCheck } from "./tools-check";
 
 const root = join(import.meta.dirname, "../..");
 const port = Number(process.env.SMOKE_PORT ?? 8799);
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
       throw new Error("a made-up cf-connecting-ip per request escaped the operator API's per-IP limit");
     console.log(`smoke: made-up cf-connecting-ip headers are ignored (${limited} of 40 operator calls limited)`);
     await openAiCheck(url, keys.acme!);
+    await toolsCheck(url, keys.acme!);
     console.log("smoke: passed");
   } catch (error) {
     console.error(output.split("\n").slice(-40).join("\n"));

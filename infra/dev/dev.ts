@@ -1,6 +1,8 @@
 /**
  * `pnpm dev` — the whole mesh on this machine, on embedded defaults:
- *   1. regenerates the tenant index, creates a local operator token (gitignored .dev/),
+ *   1. regenerates the tenant index, creates a local operator token and the tools worker's
+ *      TOOLS_SECRET_KEY (both kept in the gitignored .dev/, so they are stable across runs, and
+ *      written to each worker's gitignored .dev.vars),
  *   2. applies the gateway's D1 migrations to the local state in .dev/state,
  *   3. starts every worker of infra/mesh/workers.json in one `wrangler dev` (gateway first; the only
  *      one with a port, a private one) behind the front proxy on PORT (front-proxy.ts: the client
@@ -24,6 +26,7 @@ const port = Number(process.env.PORT ?? 8787);
 const inspectorPort = Number(process.env.INSPECTOR_PORT ?? 9229);
 const stateDir = join(devDir, "state");
 const keysPath = join(devDir, "keys.json");
+const toolsSecretKeyPath = join(devDir, "tools-secret-key");
 const wranglerBin = join(repoRoot, "node_modules", ".bin", "wrangler");
 
 /** A TCP port on 127.0.0.1 that is free right now. */
@@ -51,6 +54,18 @@ function operatorToken(): string {
   // wrangler dev reads secrets from .dev.vars beside the config (gitignored).
   writeFileSync(join(repoRoot, "workers/gateway/.dev.vars"), `OPERATOR_TOKEN=${token}\n`, { mode: 0o600 });
   return token;
+}
+
+/**
+ * The tools worker's AES-GCM key for HTTP tools' secrets (base64 of 32 bytes), made once: the same
+ * key every run, so secrets stored in .dev/state stay readable.
+ */
+function toolsSecretKey(): void {
+  mkdirSync(devDir, { recursive: true });
+  if (!existsSync(toolsSecretKeyPath))
+    writeFileSync(toolsSecretKeyPath, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  const key = readFileSync(toolsSecretKeyPath, "utf8").trim();
+  writeFileSync(join(repoRoot, "workers/tools/.dev.vars"), `TOOLS_SECRET_KEY=${key}\n`, { mode: 0o600 });
 }
 
 async function waitForHealth(url: string, child: ReturnType<typeof spawn>): Promise<void> {
@@ -88,6 +103,7 @@ async function ensureDevKeys(target: OperatorTarget): Promise<Record<string, str
 async function main(): Promise<void> {
   run("pnpm", ["--silent", "tenants:build"]);
   const token = operatorToken();
+  toolsSecretKey();
   run(
     wranglerBin,
     ["d1", "migrations", "apply", "crispy-keys", "--local", "--persist-to", stateDir],

@@ -1,7 +1,7 @@
 /**
  * `pnpm keys` — manage API keys through the gateway's operator API.
  *
- *   pnpm keys create --tenant acme --scopes chat,search [--name "ci"] [--expires-in 30d]
+ *   pnpm keys create --tenant acme --scopes chat,search [--tools a,b] [--name "ci"] [--expires-in 30d]
  *   pnpm keys list   --tenant acme
  *   pnpm keys revoke --tenant acme --id key_…
  *
@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { defaultTarget, operatorCall } from "../lib/operator-client";
 
 const USAGE = `usage:
-  pnpm keys create --tenant <id> --scopes chat,search[,ingest,tools,admin] [--name <name>] [--expires-in <n>(s|m|h|d)]
+  pnpm keys create --tenant <id> --scopes chat,search[,ingest,tools,admin] [--tools <tool,…>] [--name <name>] [--expires-in <n>(s|m|h|d)]
   pnpm keys list   --tenant <id>
   pnpm keys revoke --tenant <id> --id <key id>
 options: --url <gateway url> --token <operator token>`;
@@ -28,6 +28,7 @@ interface KeySummary {
   name: string | null;
   prefix: string;
   scopes: string[];
+  tools: string[] | null;
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     options: {
       tenant: { type: "string" },
       scopes: { type: "string" },
+      tools: { type: "string" },
       name: { type: "string" },
       "expires-in": { type: "string" },
       id: { type: "string" },
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
         .split(",")
         .map((s) => s.trim())
         .filter(Boolean),
+      ...(values.tools ? { tools: values.tools.split(",").map((t) => t.trim()) } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values["expires-in"] ? { expiresInSeconds: seconds(values["expires-in"]) } : {}),
     });
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
           ? `expired ${k.expiresAt}`
           : "active";
       console.log(
-        `${k.id}  ${k.prefix}…  ${state.padEnd(10)}  scopes=${k.scopes.join(",")}  name=${k.name ?? "-"}  lastUsed=${k.lastUsedAt ?? "never"}`,
+        `${k.id}  ${k.prefix}…  ${state.padEnd(10)}  scopes=${k.scopes.join(",")}  tools=${k.tools?.join(",") ?? "*"}  name=${k.name ?? "-"}  lastUsed=${k.lastUsedAt ?? "never"}`,
       );
     }
   } else {

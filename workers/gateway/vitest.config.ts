@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 import { calleeWorkerOptions } from "../../infra/mesh/worker-options.mjs";
 
 export const OPERATOR_TOKEN = "test-operator-token";
+/** 32 bytes of 7s, base64: a key for tests only. */
+const TEST_TOOLS_SECRET_KEY = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
@@ -15,12 +17,18 @@ export default defineConfig(async () => {
           bindings: { OPERATOR_TOKEN, TEST_MIGRATIONS: migrations, KEY_CACHE_TTL_MS: "10000" },
           // The internal workers run beside the gateway exactly as built for deploy; the local
           // model emits a token every 50 ms so streaming tests can see tokens arrive unbuffered.
-          workers: calleeWorkerOptions("gateway", { chat: { bindings: { LOCAL_TOKEN_DELAY_MS: "50" } } }),
+          // The tools worker encrypts HTTP tools' secrets with a test-only key (never a real one).
+          workers: calleeWorkerOptions("gateway", {
+            chat: { bindings: { LOCAL_TOKEN_DELAY_MS: "50" } },
+            tools: { bindings: { TOOLS_SECRET_KEY: TEST_TOOLS_SECRET_KEY } },
+          }),
         },
       }),
     ],
     test: {
       setupFiles: ["./test/setup/apply-migrations.ts"],
+      // A real HTTP server on 127.0.0.1 for tenant-defined HTTP tools to call.
+      globalSetup: ["./test/setup/tool-server.ts"],
       include: ["test/**/*.test.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,

@@ -15,6 +15,12 @@ export type {
   ContextPassage,
   EmbedRequest,
   EmbedResult,
+  FinishReason,
+  ResponseFormat,
+  SamplingOptions,
+  ToolCall,
+  ToolChoice,
+  ToolSpec,
   Usage,
 } from "./types";
 export { callMeta } from "./call-meta";
@@ -30,5 +36,5 @@ export { createOpenAiCompatibleProvider } from "./providers/openai-compatible";
 export type { FetchLike, OpenAiCompatibleOptions } from "./providers/openai-compatible";
 export { createLocalProvider } from "./providers/local";
 export type { LocalProviderOptions } from "./providers/local";
-export { estimatePromptTokens, estimateTokens } from "./tokens";
+export { estimatePromptTokens, estimateRequestTokens, estimateTokens } from "./tokens";
 export { withContext } from "./prompt";

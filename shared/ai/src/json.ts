@@ -1,7 +1,7 @@
 /**
  * Narrowing helpers for reading untyped JSON from upstreams (provider answers are `unknown` until
- * checked here), plus the OpenAI-style pieces both remote providers read: the first choice and a
- * `usage` object with snake_case token counts.
+ * checked here), plus the OpenAI-style pieces both remote providers read: the first choice, a
+ * `usage` object with snake_case token counts, and streamed tool-call fragments.
  */
 import { badResponse } from "./errors";
 import type { Usage } from "./types";
@@ -44,6 +44,37 @@ export function usageOf(value: unknown): Usage | undefined {
 export function finishReasonOf(value: Record<string, unknown>): string | undefined {
   const reason = firstChoice(value)?.finish_reason ?? value.finish_reason;
   return typeof reason === "string" ? reason : undefined;
+}
+
+/** One streamed fragment of a tool call: `index` says which call; the other fields arrive in pieces. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  name?: string;
+  /** The next piece of the arguments' JSON text. */
+  arguments?: string;
+}
+
+/**
+ * The tool-call fragments of one stream chunk: OpenAI's `choices[0].delta.tool_calls[]`, each
+ * `{ index, id?, function: { name?, arguments? } }` (id and name come first, then the arguments
+ * in pieces). A fragment without a numeric index counts as the index of its position.
+ */
+export function toolCallDeltasOf(chunk: Record<string, unknown>): ToolCallDelta[] | undefined {
+  const delta = firstChoice(chunk)?.delta;
+  const calls = isRecord(delta) ? delta.tool_calls : undefined;
+  if (!Array.isArray(calls) || calls.length === 0) return undefined;
+  const deltas: ToolCallDelta[] = [];
+  calls.forEach((raw: unknown, position) => {
+    if (!isRecord(raw)) return;
+    const fn = isRecord(raw.function) ? raw.function : {};
+    const fragment: ToolCallDelta = { index: typeof raw.index === "number" ? raw.index : position };
+    if (typeof raw.id === "string" && raw.id !== "") fragment.id = raw.id;
+    if (typeof fn.name === "string" && fn.name !== "") fragment.name = fn.name;
+    if (typeof fn.arguments === "string") fragment.arguments = fn.arguments;
+    deltas.push(fragment);
+  });
+  return deltas;
 }
 
 /** An embeddings answer's matrix, checked to hold one vector per text of the requested width. */

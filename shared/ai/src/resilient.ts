@@ -3,11 +3,16 @@
  *
  * - Models are tried in order (`chooseModels` builds the list); each model's retryable failures
  *   (429, 5xx, network, timeouts) are retried `retries` times with exponential backoff and jitter.
- * - Falling back to the next model happens only BEFORE the first token. Once a model has streamed
- *   a token, a failure is thrown as an `AiError` naming that model — never a silent switch mid-answer.
+ * - Falling back to the next model happens only BEFORE the first output. Once a model has streamed
+ *   a token or a tool call, a failure is thrown as an `AiError` naming that model — never a silent
+ *   switch mid-answer.
  * - `chatStream` yields `{ type: "model", model }` once, right before the answering model's first
- *   token (or its `done`, for an empty answer), so callers can record which model answered.
- * - A first-token timeout aborts a silent attempt, which then counts as a retryable failure.
+ *   output: its first token, its first `tool_call` (an answer that only calls tools), or its
+ *   `done` (an empty answer), so callers can record which model answered. Every provider event,
+ *   `tool_call`s included, passes through unchanged; `chat` returns the answer's `toolCalls`.
+ * - `unsupported` (the request asks for something the model cannot do) is never retried and never
+ *   falls back: it is thrown as it is, so the caller can answer 400 naming the field.
+ * - A first-output timeout aborts a silent attempt, which then counts as a retryable failure.
  *   Non-streaming calls (`chat`, `embed`) have a whole-call timeout (`requestTimeoutMs`) instead.
  * - The caller's `signal` stops everything (the attempt, backoff waits) with `AiError("aborted")`.
  * - A consumer that stops iterating early (`break` / `return()`) cancels the upstream stream.
@@ -31,7 +36,7 @@ export interface ResilienceOptions {
   retries?: number;
   /** Base backoff: attempt n (0-based) waits between backoffMs·2ⁿ/2 and backoffMs·2ⁿ (default 200). */
   backoffMs?: number;
-  /** How long a streamed attempt may stay silent before its first token (default 15000). */
+  /** How long a streamed attempt may stay silent before its first token or tool call (default 15000). */
   firstTokenTimeoutMs?: number;
   /** Whole-call limit for non-streaming `chat` and `embed` attempts (default 60000). */
   requestTimeoutMs?: number;
@@ -45,7 +50,7 @@ export type ResilientChatRequest = Omit<ChatRequest, "model"> & { models: string
 export type ResilientStreamEvent = ChatStreamEvent | { type: "model"; model: string };
 
 export interface ResilientAi {
-  /** Streams the answer of the first model that produces a token; see the file comment. */
+  /** Streams the answer of the first model that produces output; see the file comment. */
   chatStream(request: ResilientChatRequest, meta: CallMeta): AsyncIterable<ResilientStreamEvent>;
   /** The whole answer of the first model that answers; `result.model` names it. */
   chat(request: ResilientChatRequest, meta: CallMeta): Promise<ChatResult>;
@@ -55,7 +60,7 @@ export interface ResilientAi {
 
 interface OpenStream {
   iterator: AsyncIterator<ChatStreamEvent>;
-  /** Events read while waiting for the first token, the last being that token (or `done`). */
+  /** Events read while waiting for the first output, the last being that token, tool call or `done`. */
   head: ChatStreamEvent[];
   controller: AbortController;
   dispose(): void;
@@ -87,6 +92,8 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
         } catch (error) {
           if (signal?.aborted) throw abortedError();
           const failure = fromThrown(error, undefined);
+          // Another try or another model cannot make an impossible request possible.
+          if (failure.code === "unsupported") throw failure;
           last = failure;
           if (failure.retryable && attemptNo < retries) {
             await raceAbort(sleep(backoffDelay(backoffMs, attemptNo)), signal);
@@ -101,7 +108,7 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
     throw new AiError("ai_unavailable", `all models failed: ${failures.join("; ")}`, last?.status, anyRetryable);
   }
 
-  /** Starts one streamed attempt and reads up to its first token, within the first-token timeout. */
+  /** Starts one streamed attempt and reads up to its first output, within the first-token timeout. */
   async function openStream(request: Omit<ChatRequest, "model">, meta: CallMeta, model: string): Promise<OpenStream> {
     const { controller, dispose } = childController(request.signal);
     let timedOut = false;
@@ -188,6 +195,7 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
       } catch (error) {
         if (signal?.aborted) throw abortedError();
         const failure = fromThrown(error, undefined);
+        if (failure.code === "unsupported") throw failure;
         throw new AiError(
           failure.code,
           `${model} failed after the first token: ${failure.message}`,

@@ -8,8 +8,48 @@ export type ChatRole = "system" | "user" | "assistant" | "tool";
 
 export interface ChatMessage {
   role: ChatRole;
+  /** Text ("" for an assistant message that only calls tools). */
   content: string;
+  /** An assistant message's tool calls. */
+  toolCalls?: ToolCall[];
+  /** A `tool` message: which call it answers. */
+  toolCallId?: string;
 }
+
+/** A model's call of a tool: `arguments` is JSON text, exactly as the model wrote it. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** A tool offered to the model (OpenAI's `function` tool). */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments (an object schema). */
+  parameters: Record<string, unknown>;
+  /** OpenAI's `strict` flag, passed through where the provider takes it. */
+  strict?: boolean;
+}
+
+/** "auto": the model decides; "none": no tool; "required": at least one; `{ name }`: that one. */
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
+export type ResponseFormat =
+  | { type: "text" }
+  | { type: "json_object" }
+  | { type: "json_schema"; name: string; schema: Record<string, unknown>; strict?: boolean; description?: string };
+
+/** Sampling options passed to providers that take them (OpenAI's names, camelCased). */
+export interface SamplingOptions {
+  topP?: number;
+  seed?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+}
+
+export type FinishReason = "stop" | "length" | "tool_calls";
 
 /** A retrieved passage the model may use and cite as [n] (n = 1-based index in `context`). */
 export interface ContextPassage {
@@ -40,20 +80,36 @@ export interface ChatRequest {
   context?: ContextPassage[];
   maxTokens?: number;
   temperature?: number;
+  /** Tools the model may call; with none (or toolChoice "none") it only writes text. */
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
+  /** false: at most one tool call per answer. Default true. */
+  parallelToolCalls?: boolean;
+  responseFormat?: ResponseFormat;
+  /** Up to 4 sequences; the answer ends before the first one (which is not included). */
+  stop?: string[];
+  sampling?: SamplingOptions;
   signal?: AbortSignal;
 }
 
+/**
+ * `tool_call` events carry whole calls (id, name, complete arguments), after the answer's text
+ * and before `usage`; a `done` after tool calls has finishReason "tool_calls".
+ */
 export type ChatStreamEvent =
   | { type: "token"; text: string }
+  | { type: "tool_call"; call: ToolCall }
   | { type: "usage"; usage: Usage }
-  | { type: "done"; finishReason: "stop" | "length" | "error" };
+  | { type: "done"; finishReason: FinishReason | "error" };
 
 export interface ChatResult {
   text: string;
+  /** The tool calls the model made (finishReason "tool_calls"); absent or empty otherwise. */
+  toolCalls?: ToolCall[];
   usage: Usage;
   /** The model that actually answered (may be a fallback). */
   model: string;
-  finishReason: "stop" | "length";
+  finishReason: FinishReason;
 }
 
 export interface EmbedRequest {
@@ -73,7 +129,8 @@ export interface EmbedResult {
 /** Provider failures; `status` is the upstream HTTP status when there was one. */
 export class AiError extends Error {
   constructor(
-    readonly code: "model_not_allowed" | "ai_unavailable" | "timeout" | "bad_response" | "aborted",
+    /** "unsupported": the request asks for something this model/provider cannot do (a 400, naming `field`). */
+    readonly code: "model_not_allowed" | "ai_unavailable" | "timeout" | "bad_response" | "aborted" | "unsupported",
     message: string,
     readonly status?: number,
     /** Whether retrying (or falling back) may help: 429, 5xx, network errors, timeouts. */

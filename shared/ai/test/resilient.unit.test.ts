@@ -251,3 +251,64 @@ describe("createAi: chat and embed", () => {
     expect(sleeps).toHaveLength(1);
   });
 });
+
+describe("createAi: tool calls and unsupported requests", () => {
+  const tools = [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }];
+  const toolMessages = [{ role: "user" as const, content: 'get_weather {"city":"Bern"}' }];
+
+  it("announces the model right before an answer's first tool call, and passes the calls through", async () => {
+    const { provider } = recorder();
+    const events = await collect(
+      createAi(provider).chatStream({ models: ["local/echo-1"], messages: toolMessages, tools }, meta),
+    );
+    expect(events.map((event) => event.type)).toEqual(["model", "tool_call", "usage", "done"]);
+    expect(events[0]).toEqual({ type: "model", model: "local/echo-1" });
+    expect(events[1]).toMatchObject({ type: "tool_call", call: { name: "get_weather", arguments: '{"city":"Bern"}' } });
+    expect(events.at(-1)).toEqual({ type: "done", finishReason: "tool_calls" });
+  });
+
+  it("chat returns the tool calls of the model that answered", async () => {
+    const { provider, sleep } = recorder();
+    const result = await createAi(provider, { retries: 0, sleep }).chat(
+      { models: ["local/fail-always", "local/echo-1"], messages: toolMessages, tools },
+      meta,
+    );
+    expect(result.model).toBe("local/echo-1");
+    expect(result.finishReason).toBe("tool_calls");
+    expect(result.toolCalls).toMatchObject([{ name: "get_weather", arguments: '{"city":"Bern"}' }]);
+  });
+
+  it("never falls back after a tool call: a later failure surfaces naming that model", async () => {
+    const { provider, calls } = recorder();
+    const { items, error } = await collectUntilError<ResilientStreamEvent>(
+      createAi(provider, { sleep: async () => {} }).chatStream(
+        { models: ["local/fail-after-first-token", "local/echo-1"], messages: toolMessages, tools },
+        meta,
+      ),
+    );
+    expect(items.map((event) => event.type)).toEqual(["model", "tool_call"]);
+    expect((error as AiError).message).toMatch(/^local\/fail-after-first-token failed after the first token/);
+    expect(calls.map((call) => call.model)).toEqual(["local/fail-after-first-token"]);
+  });
+
+  it("throws unsupported as it is: no retry, no fallback, not wrapped in 'all models failed'", async () => {
+    const responseFormat = {
+      type: "json_schema" as const,
+      name: "x",
+      schema: { type: "object", properties: { a: { oneOf: [{ type: "string" }] } } },
+    };
+    for (const call of ["chatStream", "chat"] as const) {
+      const { provider, calls, sleeps, sleep } = recorder();
+      const ai = createAi(provider, { retries: 2, sleep });
+      const request = { models: ["local/echo-1", "local/echo-1-fallback"], messages, responseFormat };
+      const failure = await (call === "chat" ? ai.chat(request, meta) : collect(ai.chatStream(request, meta))).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(AiError);
+      expect(failure).toMatchObject({ code: "unsupported", retryable: false });
+      expect((failure as AiError).message).toMatch(/^response_format: json_schema keyword "oneOf"/);
+      expect(calls.map((c) => c.model)).toEqual(["local/echo-1"]);
+      expect(sleeps).toEqual([]);
+    }
+  });
+});

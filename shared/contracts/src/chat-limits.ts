@@ -11,6 +11,9 @@ export const CHAT_LIMITS = {
   defaultCompletionTokens: 1024,
   /** Messages in one OpenAI-style request. */
   maxMessages: 256,
+  /** Tools in one OpenAI-style request, and tool calls in one assistant message. */
+  maxTools: 128,
+  maxToolCalls: 64,
   /** Page size for session lists and history. */
   maxPageSize: 100,
   defaultPageSize: 20,

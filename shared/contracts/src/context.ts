@@ -15,5 +15,7 @@ export interface TenantContext {
   /** The authenticated API key, when the route is authenticated. */
   keyId?: string;
   scopes: Scope[];
+  /** The key's tool allow-list: only these tools may be listed or called; absent means any. */
+  toolAllowList?: string[];
   config: TenantConfig;
 }

@@ -10,3 +10,5 @@ export * from "./retrieval-limits";
 export * from "./cursor";
 export * from "./sources";
 export * from "./urls";
+export * from "./tools";
+export * from "./tool-limits";

@@ -4,6 +4,7 @@
  * generated index always holds complete configs.
  */
 import { z } from "zod";
+import { BUILTIN_TOOLS } from "./tool-limits";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
@@ -23,6 +24,35 @@ const Origin = z.string().refine((value) => {
 }, "must be an origin like https://app.example.com (scheme, host and port only)");
 
 const ModelId = z.string().min(1).max(128);
+
+const ToolsConfig = z.strictObject({
+  /** Model calls one turn may make while it calls tools (the last one is told to answer). */
+  maxSteps: z.number().int().min(1).max(16).default(4),
+  /** Which built-in tools the tenant offers (all by default). */
+  builtins: z.array(z.enum(BUILTIN_TOOLS)).default([...BUILTIN_TOOLS]),
+  /** Largest file `file_write` stores, and how many files the tenant may keep. */
+  fileMaxBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 1024 * 1024)
+    .default(1024 * 1024),
+  maxFiles: z.number().int().min(1).max(100_000).default(1_000),
+  /** Bytes of an HTTP tool's response body read at most (the call fails beyond it). */
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(4 * 1024 * 1024)
+    .default(256 * 1024),
+});
+const TOOLS_DEFAULTS = {
+  maxSteps: 4,
+  builtins: [...BUILTIN_TOOLS],
+  fileMaxBytes: 1024 * 1024,
+  maxFiles: 1_000,
+  maxResponseBytes: 256 * 1024,
+};
 
 const RateLimit = z.strictObject({
   perMinute: z.number().int().min(1).max(1_000_000),
@@ -78,10 +108,12 @@ export const TenantConfigSchema = z
         chat: z.boolean().default(true),
         search: z.boolean().default(true),
         ingest: z.boolean().default(true),
-        tools: z.boolean().default(true),
+        /** Deny by default: a tenant turns tools on here (keys still need the `tools` scope). */
+        tools: z.boolean().default(false),
         ragByDefault: z.boolean().default(false),
       })
-      .default({ chat: true, search: true, ingest: true, tools: true, ragByDefault: false }),
+      .default({ chat: true, search: true, ingest: true, tools: false, ragByDefault: false }),
+    tools: ToolsConfig.default(TOOLS_DEFAULTS),
   })
   .superRefine((config, ctx) => {
     const allowed = new Set(config.ai.chat.allowed);

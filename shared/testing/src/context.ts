@@ -7,13 +7,15 @@ import { type Scope, type TenantConfig, TenantConfigSchema, type TenantContext }
 
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-/** The local provider's models tests use: a plain one, a second plain one, and failure injection. */
+/** The local provider's models tests use: a plain one, a second plain one, failure injection, a tool looper. */
 export const MODELS = {
   echo: "local/echo-1",
   echo2: "local/echo-2",
   failAlways: "local/fail-always",
   failMidStream: "local/fail-after-first-token",
   slowFirstToken: "local/slow-first-token",
+  /** Calls a tool on every answer (for tool-loop step bounds). */
+  toolLoop: "local/tool-loop",
 } as const;
 
 /** A tenant id no other test uses, so every test gets its own Durable Objects and keys. */

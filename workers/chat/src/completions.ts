@@ -11,7 +11,14 @@
  * - A model outside the tenant's allow-list is "forbidden"; budget refusals are "budget_exceeded";
  *   both are returned before any streaming starts.
  */
-import { callMeta, estimateTokens } from "@crispy/ai";
+import {
+  callMeta,
+  estimateRequestTokens,
+  estimateTokens,
+  type ResponseFormat,
+  type SamplingOptions,
+  type ToolSpec,
+} from "@crispy/ai";
 import { stubFor } from "@crispy/worker-kit";
 import {
   fail,
@@ -27,12 +34,21 @@ import {
 import { aiFromEnv, modelsFor } from "./ai";
 import { configOf } from "./config";
 import { TurnTokens } from "./budget";
-import { fitContext } from "./context-window";
+import { type CountedMessage, fitContext } from "./context-window";
 import { newTurnId } from "./ids";
 import type { NewMessage } from "./messages";
 import { completionOf, type OpenAiChatCompletion } from "./openai";
 import { SseStream } from "./sse";
-import { MAX_COMPLETION_TOKENS, runTurn, type ModelReply, type TurnCall, type TurnFailure } from "./turn";
+import { type ServerTools, serverTools } from "./tools";
+import {
+  MAX_COMPLETION_TOKENS,
+  newMessages,
+  runTurn,
+  type ModelReply,
+  type TurnCall,
+  type TurnFailure,
+  type TurnTools,
+} from "./turn";
 
 export async function startCompletion(
   env: ChatEnv,
@@ -49,9 +65,15 @@ export async function startCompletion(
     return fail("not_found", `session "${sessionId}" does not exist`);
   }
 
-  const window = fitContext(body.messages.map((m) => ({ ...m, tokens: estimateTokens(m.content) })));
-  const maxTokens = body.max_tokens ?? MAX_COMPLETION_TOKENS;
-  const reservation = await TurnTokens.open(grant, tenant, window.promptTokens + maxTokens);
+  const tools = await completionTools(env, tenant, body, sessionId);
+  if (!tools.ok) return tools;
+  const window = fitContext(body.messages.map(messageOf));
+  const maxTokens = body.max_tokens ?? body.max_completion_tokens ?? MAX_COMPLETION_TOKENS;
+  const reservation = await TurnTokens.open(
+    grant,
+    tenant,
+    estimateRequestTokens(window.messages, tools.value?.specs) + maxTokens,
+  );
   if (!reservation.ok) return reservation;
 
   const turnId = newTurnId();
@@ -62,9 +84,18 @@ export async function startCompletion(
     ai: aiFromEnv(env),
     models: models.value,
     maxTokens,
-    meta: callMeta(tenant, sessionId ? { turnId, sessionId } : { turnId }),
+    meta: callMeta(tenant, {
+      turnId,
+      ...(sessionId ? { sessionId } : {}),
+      ...(body.user ? { user: body.user } : {}),
+    }),
     signal: controller.signal,
     reservation: reservation.value,
+    ...(tools.value ? { tools: tools.value } : {}),
+    ...(body.temperature != null ? { temperature: body.temperature } : {}),
+    ...(body.response_format ? { responseFormat: responseFormatOf(body.response_format) } : {}),
+    ...(body.stop != null ? { stop: typeof body.stop === "string" ? [body.stop] : body.stop } : {}),
+    ...samplingOf(body),
   };
   const commit = async (reply: ModelReply): Promise<TurnFailure | null> => {
     if (sessionId === null) return null;
@@ -103,11 +134,97 @@ export async function startCompletion(
   return ok({ sessionId: sessionId ?? "", body: sse.body });
 }
 
-/** What a completion records in its session: the last user message and the reply. */
+/** What a completion records in its session: the last user message and what the turn added. */
 function exchangeOf(body: OpenAiChatBody, reply: ModelReply): NewMessage[] {
   const question = body.messages.findLast((m) => m.role === "user");
-  const answer: NewMessage = { role: "assistant", content: reply.text, tokens: reply.usage.completionTokens };
+  const added = newMessages(reply);
   return question
-    ? [{ role: "user", content: question.content, tokens: estimateTokens(question.content) }, answer]
-    : [answer];
+    ? [{ role: "user", content: question.content, tokens: estimateTokens(question.content) }, ...added]
+    : added;
+}
+
+type WireMessage = OpenAiChatBody["messages"][number];
+
+/** A request message as the AI layer takes it. */
+function messageOf(message: WireMessage): CountedMessage {
+  const base = { role: message.role, content: message.content, tokens: estimateTokens(message.content) };
+  if (message.role === "assistant" && message.tool_calls) {
+    const toolCalls = message.tool_calls.map((c) => ({
+      id: c.id,
+      name: c.function.name,
+      arguments: c.function.arguments,
+    }));
+    return { ...base, toolCalls, tokens: base.tokens + estimateTokens(JSON.stringify(toolCalls)) };
+  }
+  if (message.role === "tool") return { ...base, toolCallId: message.tool_call_id };
+  return base;
+}
+
+/**
+ * The request's tools: the client's own (returned to it when called) and, with `server_tools`,
+ * the tenant's tools the platform runs itself. A name in both is ambiguous: a 400.
+ */
+async function completionTools(
+  env: ChatEnv,
+  tenant: TenantContext,
+  body: OpenAiChatBody,
+  sessionId: string | null,
+): Promise<RpcResult<TurnTools | null>> {
+  const clientSpecs: ToolSpec[] = (body.tools ?? []).map(({ function: f }) => ({
+    name: f.name,
+    parameters: f.parameters ?? { type: "object", properties: {} },
+    ...(f.description !== undefined ? { description: f.description } : {}),
+    ...(f.strict != null ? { strict: f.strict } : {}),
+  }));
+  let server: ServerTools | null = null;
+  if (body.server_tools) {
+    const found = await serverTools(env, tenant, body.server_tools, {
+      explicit: true,
+      caller: "completions",
+      sessionId,
+      field: "server_tools",
+    });
+    if (!found.ok) return found;
+    server = found.value;
+    const clash = clientSpecs.find((spec) => server?.names.has(spec.name));
+    if (clash) {
+      return fail(
+        "bad_request",
+        `tools: "${clash.name}" is also a server tool; rename it or leave it out of server_tools`,
+      );
+    }
+  }
+  const specs = [...clientSpecs, ...(server?.specs ?? [])];
+  if (specs.length === 0) return ok(null);
+  const choice = body.tool_choice;
+  return ok({
+    specs,
+    ...(choice !== undefined ? { choice: typeof choice === "string" ? choice : { name: choice.function.name } } : {}),
+    ...(body.parallel_tool_calls != null ? { parallel: body.parallel_tool_calls } : {}),
+    maxRounds: server ? tenant.config.tools.maxSteps : 0,
+    isServerSide: (name) => server?.names.has(name) ?? false,
+    execute: (call) => server!.execute(call),
+  });
+}
+
+function responseFormatOf(format: NonNullable<OpenAiChatBody["response_format"]>): ResponseFormat {
+  if (format.type !== "json_schema") return { type: format.type };
+  const { name, description, schema, strict } = format.json_schema;
+  return {
+    type: "json_schema",
+    name,
+    schema: schema ?? { type: "object" },
+    ...(description !== undefined ? { description } : {}),
+    ...(strict != null ? { strict } : {}),
+  };
+}
+
+function samplingOf(body: OpenAiChatBody): { sampling?: SamplingOptions } {
+  const sampling: SamplingOptions = {
+    ...(body.top_p != null ? { topP: body.top_p } : {}),
+    ...(body.seed != null ? { seed: body.seed } : {}),
+    ...(body.frequency_penalty != null ? { frequencyPenalty: body.frequency_penalty } : {}),
+    ...(body.presence_penalty != null ? { presencePenalty: body.presence_penalty } : {}),
+  };
+  return Object.keys(sampling).length > 0 ? { sampling } : {};
 }

@@ -32,6 +32,14 @@ export function turnInputProblem(input: unknown): string | null {
     return `input.system must be at most ${CHAT_LIMITS.maxSystemChars} characters`;
   }
   if (rag !== undefined && typeof rag !== "boolean") return "input.rag must be a boolean";
+  const { tools } = input;
+  if (
+    tools !== undefined &&
+    typeof tools !== "boolean" &&
+    !(Array.isArray(tools) && tools.length > 0 && tools.every((name) => typeof name === "string"))
+  ) {
+    return "input.tools must be a boolean or a non-empty list of tool names";
+  }
   return null;
 }
 

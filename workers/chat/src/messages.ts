@@ -10,6 +10,7 @@
  *   `maxMessages` and the new expiry: readers see all of a turn or none of it.
  * - Trimming drops the oldest messages first.
  */
+import type { ToolCall } from "@crispy/ai";
 import type { MessageRecord } from "@crispy/contracts";
 import { migrateSchema } from "@crispy/storage";
 import type { CountedMessage } from "./context-window";
@@ -23,12 +24,17 @@ type MessageRow = {
   content: string;
   tokens: number;
   created_at: number;
+  /** JSON array of an assistant message's tool calls, else null. */
+  tool_calls: string | null;
+  tool_call_id: string | null;
 };
 
 export interface NewMessage {
   role: Role;
   content: string;
   tokens: number;
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
 }
 
 export interface SessionRecord {
@@ -46,6 +52,8 @@ function recordOf(row: MessageRow): MessageRecord {
     content: row.content,
     tokens: row.tokens,
     createdAt: new Date(row.created_at).toISOString(),
+    ...(row.tool_calls !== null ? { toolCalls: JSON.parse(row.tool_calls) as ToolCall[] } : {}),
+    ...(row.tool_call_id !== null ? { toolCallId: row.tool_call_id } : {}),
   };
 }
 
@@ -89,6 +97,11 @@ export class MessageStore {
           expires_at INTEGER NOT NULL
         );
       `,
+      // Tool loops: an assistant message's calls, and which call a tool message answers.
+      `
+        ALTER TABLE messages ADD COLUMN tool_calls TEXT;
+        ALTER TABLE messages ADD COLUMN tool_call_id TEXT;
+      `,
     ]);
   }
 
@@ -118,12 +131,16 @@ export class MessageStore {
     );
   }
 
-  /** The most recent messages, newest first, for as long as `take` asks for more. */
+  /**
+   * The most recent messages, newest first, for as long as `take` asks for more. Earlier turns'
+   * tool calls and results are left out: their final answers carry what the model needs, and a
+   * trimmed window could otherwise split a call from its result.
+   */
   recent(take: (message: CountedMessage) => boolean): CountedMessage[] {
     this.#migrate();
     const out: CountedMessage[] = [];
     const cursor = this.#sql.exec<Pick<MessageRow, "role" | "content" | "tokens">>(
-      "SELECT role, content, tokens FROM messages ORDER BY seq DESC",
+      "SELECT role, content, tokens FROM messages WHERE role != 'tool' AND tool_calls IS NULL ORDER BY seq DESC",
     );
     for (const row of cursor) {
       const message = { role: row.role, content: row.content, tokens: row.tokens };
@@ -144,12 +161,14 @@ export class MessageStore {
       this.saveSession(session);
       for (const message of messages) {
         this.#sql.exec(
-          "INSERT INTO messages (turn_id, role, content, tokens, created_at) VALUES (?, ?, ?, ?, ?)",
+          "INSERT INTO messages (turn_id, role, content, tokens, created_at, tool_calls, tool_call_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
           turnId,
           message.role,
           message.content,
           message.tokens,
           now,
+          message.toolCalls?.length ? JSON.stringify(message.toolCalls) : null,
+          message.toolCallId ?? null,
         );
       }
       this.#sql.exec(

@@ -40,6 +40,7 @@ import {
   type StartedStream,
   type StreamFormat,
   type TenantContext,
+  type ToolActivity,
   USED_TOKENS_DETAIL,
 } from "@crispy/contracts";
 import { log } from "@crispy/observability";
@@ -58,7 +59,16 @@ import { MessageStore, type NewMessage } from "./messages";
 import { Mutex } from "./mutex";
 import { NOTHING_RETRIEVED, retrieveFor, wantsRag } from "./retrieval";
 import { SseStream, type TurnObserver, type TurnSummary } from "./sse";
-import { MAX_COMPLETION_TOKENS, runTurn, type ModelReply, type TurnFailure, type TurnOutcome } from "./turn";
+import { type ServerTools, serverTools } from "./tools";
+import {
+  MAX_COMPLETION_TOKENS,
+  newMessages,
+  runTurn,
+  type ModelReply,
+  type TurnFailure,
+  type TurnOutcome,
+  type TurnTools,
+} from "./turn";
 
 const DAY_MS = 86_400_000;
 
@@ -79,6 +89,10 @@ interface AdmittedTurn {
   isNew: boolean;
   /** Filled when the turn starts, for a RAG turn. */
   sources?: SearchSource[];
+  /** The server-side tools this turn offers the model (null: no tool loop). */
+  tools: ServerTools | null;
+  /** The tool calls run so far, with their results. */
+  activity: ToolActivity[];
 }
 
 export class ChatSession extends DurableObject<ChatEnv> {
@@ -151,6 +165,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
       reply: text,
       usage,
       ...(turn.sources ? { sources: turn.sources } : {}),
+      ...(turn.activity.length ? { tools: turn.activity } : {}),
     });
   }
 
@@ -213,6 +228,19 @@ export class ChatSession extends DurableObject<ChatEnv> {
   ): Promise<RpcResult<AdmittedTurn>> {
     const models = modelsFor(tenant, input.model);
     if (!models.ok) return models;
+    const tools =
+      input.tools === false
+        ? ok(null)
+        : await serverTools(this.env, tenant, input.tools ?? true, {
+            explicit: Array.isArray(input.tools),
+            caller: "chat",
+            sessionId: target.sessionId,
+            field: "tools",
+          });
+    if (!tools.ok) {
+      if (target.isNew) await this.#wipe();
+      return tools;
+    }
     // An estimate from the history as it stands; the turn re-reserves for its real prompt when it runs.
     const estimate = this.#window(input).promptTokens + MAX_COMPLETION_TOKENS;
     const reservation = await TurnTokens.open(grant, tenant, estimate);
@@ -237,6 +265,8 @@ export class ChatSession extends DurableObject<ChatEnv> {
       reservation: reservation.value,
       controller,
       isNew: target.isNew,
+      tools: tools.value,
+      activity: [],
     });
   }
 
@@ -261,6 +291,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
             signal: turn.controller.signal,
             reservation: turn.reservation,
             context: retrieved.context,
+            ...(turn.tools ? { tools: this.#turnTools(turn, turn.tools) } : {}),
           },
           () => this.#window(input),
           (reply) => this.#commit(tenant, sessionId, turnId, exchangeOf(input, reply), turn.isNew),
@@ -273,6 +304,30 @@ export class ChatSession extends DurableObject<ChatEnv> {
     } finally {
       this.#turns.delete(turn.controller);
     }
+  }
+
+  /** The tool loop of a turn: the tenant's tools, bounded by its `tools.maxSteps`, results recorded. */
+  #turnTools(turn: AdmittedTurn, tools: ServerTools): TurnTools {
+    return {
+      specs: tools.specs,
+      maxRounds: turn.tenant.config.tools.maxSteps,
+      isServerSide: (name) => tools.names.has(name),
+      execute: async (call) => {
+        const result = await tools.execute(call);
+        const { status, output, truncated, durationMs, executionId } = result;
+        turn.activity.push({
+          id: call.id,
+          name: call.name,
+          arguments: call.arguments,
+          status,
+          output,
+          truncated,
+          durationMs,
+          executionId,
+        });
+        return result;
+      },
+    };
   }
 
   /** The model's view of the session for `input`: recent history that fits the token budget. */
@@ -349,11 +404,9 @@ export class ChatSession extends DurableObject<ChatEnv> {
   }
 }
 
+/** The turn's messages: the user's, then every message the turn added (tool calls and results too). */
 function exchangeOf(input: ChatTurnInput, reply: ModelReply): NewMessage[] {
-  return [
-    { role: "user", content: input.message, tokens: estimateTokens(input.message) },
-    { role: "assistant", content: reply.text, tokens: reply.usage.completionTokens },
-  ];
+  return [{ role: "user", content: input.message, tokens: estimateTokens(input.message) }, ...newMessages(reply)];
 }
 
 function summaryOf(turn: AdmittedTurn, reply: ModelReply): TurnSummary {

@@ -1,10 +1,14 @@
 /**
  * The SSE body of a streamed turn, in one of two dialects:
  * - "events" (the platform's): every event has `id: <n>` (1, 2, …); `event: token` with
- *   `{"token"}`, then `event: done` with `{turnId, sessionId, model, usage}`, or `event: error`
- *   with `{code, message}`.
+ *   `{"token"}`; in a tool loop `event: tool_call` with `{id, name, arguments}` and
+ *   `event: tool_result` with `{id, name, status, output, truncated, durationMs, executionId}`;
+ *   then `event: done` with `{turnId, sessionId, model, usage}`, or `event: error` with
+ *   `{code, message}`.
  * - "openai": `chat.completion.chunk` objects (a role chunk once the model is known, one chunk per
- *   token, a final chunk with `finish_reason`), an optional usage chunk (`choices: []`), then
+ *   token, for each client-side tool call a chunk with its `tool_calls[i]` id/type/name and empty
+ *   arguments then one with the arguments, a final chunk with `finish_reason` ("tool_calls" after
+ *   tool calls), an optional usage chunk (`choices: []`), then
  *   `data: [DONE]`; a failure is `data: {"error": {message, type, code}}` and no [DONE].
  *
  * The bytes go through the kit's SseWriter: a frame is written at once (frames written while the
@@ -13,8 +17,10 @@
  * another turn, or waiting for a first token), and a reader that went away is reported once to
  * `onCancel` (which aborts the model call), noticed at the next token or heartbeat.
  */
+import type { FinishReason, ToolCall } from "@crispy/ai";
 import type { ErrorCode, SearchSource, StreamFormat, TokenUsage } from "@crispy/contracts";
 import { SseWriter, sseFrame } from "@crispy/worker-kit";
+import type { ToolResult } from "./turn";
 
 export interface TurnSummary {
   turnId: string;
@@ -22,17 +28,21 @@ export interface TurnSummary {
   sessionId: string | null;
   model: string;
   usage: TokenUsage;
-  finishReason: "stop" | "length";
+  finishReason: FinishReason;
   /** The sources of a RAG turn (also sent in the `sources` event before the first token). */
   sources?: SearchSource[];
 }
 
-/** Receives a running turn's progress: the model that answers (once), then each token. */
+/** Receives a running turn's progress: the model that answers (once), then tokens and tool calls. */
 export interface TurnObserver {
   /** The retrieved sources of a RAG turn, before the first token. */
   sources(sources: SearchSource[]): void;
   model(model: string): void;
   token(text: string): void;
+  /** A call the model made: run by the platform (`serverSide`), or returned to the client. */
+  toolCall(call: ToolCall, serverSide: boolean): void;
+  /** The result of a server-side call, before the model's next call. */
+  toolResult(result: ToolResult): void;
 }
 
 /** Formats a turn's events into SSE frames. */
@@ -40,6 +50,8 @@ interface Dialect {
   sources(sources: SearchSource[]): string;
   model(model: string): string;
   token(text: string): string;
+  toolCall(call: ToolCall, serverSide: boolean): string;
+  toolResult(result: ToolResult): string;
   done(summary: TurnSummary): string;
   error(code: ErrorCode, message: string): string;
 }
@@ -51,6 +63,17 @@ function eventsDialect(): Dialect {
     sources: (sources) => event("sources", { sources }),
     model: () => "",
     token: (token) => event("token", { token }),
+    toolCall: (call) => event("tool_call", { id: call.id, name: call.name, arguments: call.arguments }),
+    toolResult: (result) =>
+      event("tool_result", {
+        id: result.call.id,
+        name: result.call.name,
+        status: result.status,
+        output: result.output,
+        truncated: result.truncated,
+        durationMs: result.durationMs,
+        executionId: result.executionId,
+      }),
     done: ({ turnId, sessionId, model, usage, sources }) =>
       event("done", { turnId, sessionId, model, usage, ...(sources ? { sources } : {}) }),
     error: (code, message) => event("error", { code, message }),
@@ -87,11 +110,29 @@ function openAiDialect({ id, created, includeUsage }: OpenAiStreamOptions): Dial
     tokenPrefix = `data: ${head.slice(0, -1)},"choices":[{"index":0,"delta":{"content":`;
     return chunk({ role: "assistant", content: "" }, null, name);
   };
+  let toolIndex = 0;
   return {
-    // OpenAI's chunk format has no place for sources.
+    // OpenAI's chunk format has no place for sources, nor for the tools the platform runs itself.
     sources: () => "",
     model: (name) => (model === null ? role(name) : ""),
     token: (text) => (model === null ? role("unknown") : "") + tokenPrefix + JSON.stringify(text) + tokenSuffix,
+    // OpenAI's shape: the call's id, type and name with empty arguments, then the arguments.
+    toolCall: (call, serverSide) => {
+      if (serverSide) return "";
+      const index = toolIndex++;
+      const name = model ?? "unknown";
+      const head = model === null ? role(name) : "";
+      return (
+        head +
+        chunk(
+          { tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] },
+          null,
+          name,
+        ) +
+        chunk({ tool_calls: [{ index, function: { arguments: call.arguments } }] }, null, name)
+      );
+    },
+    toolResult: () => "",
     done: ({ model: name, usage, finishReason }) => {
       let out = chunk({}, finishReason, name);
       if (includeUsage) {
@@ -148,6 +189,14 @@ export class SseStream implements TurnObserver {
 
   token(text: string): void {
     this.#writer.write(this.#dialect.token(text));
+  }
+
+  toolCall(call: ToolCall, serverSide: boolean): void {
+    this.#writer.write(this.#dialect.toolCall(call, serverSide));
+  }
+
+  toolResult(result: ToolResult): void {
+    this.#writer.write(this.#dialect.toolResult(result));
   }
 
   /** Ends the stream after a committed turn. */

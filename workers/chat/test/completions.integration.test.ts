@@ -44,7 +44,7 @@ describe("completions (OpenAI-compatible, stateless)", () => {
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: expect.stringContaining("Count to three") },
+          message: { role: "assistant", content: expect.stringContaining("Count to three"), refusal: null },
           finish_reason: "stop",
         },
       ],

@@ -76,3 +76,82 @@ describe("the openai dialect", () => {
     ]);
   });
 });
+
+describe("tool calls in the dialects", () => {
+  const toolCall = { id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' };
+  const result = {
+    call: toolCall,
+    status: "ok" as const,
+    output: '{"tempC":17}',
+    truncated: false,
+    durationMs: 12,
+    executionId: "exe_1",
+  };
+  const summary = {
+    turnId: "t",
+    sessionId: null,
+    model: "local/echo-1",
+    usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+    finishReason: "tool_calls" as const,
+  };
+
+  it("openai: a client-side call is OpenAI's two tool_calls chunks; a server-side one is not shown", async () => {
+    const stream = new SseStream("openai", {
+      heartbeatMs: 0,
+      onCancel: () => undefined,
+      openai: { id: "chatcmpl-1", created: 1_700_000_000, includeUsage: false },
+    });
+    stream.model("local/echo-1");
+    stream.toolCall({ ...toolCall, id: "call_0", name: "current_time" }, true);
+    stream.toolResult(result);
+    stream.toolCall(toolCall, false);
+    stream.done(summary);
+    const frames = (await new Response(stream.body).text()).split(/(?<=\n\n)/);
+    const chunk = (delta: object, finish: string | null) =>
+      sseFrame({
+        id: "chatcmpl-1",
+        object: "chat.completion.chunk",
+        created: 1_700_000_000,
+        model: "local/echo-1",
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      });
+    expect(frames).toEqual([
+      chunk({ role: "assistant", content: "" }, null),
+      chunk(
+        {
+          tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "get_weather", arguments: "" } }],
+        },
+        null,
+      ),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }, null),
+      chunk({}, "tool_calls"),
+      "data: [DONE]\n\n",
+    ]);
+  });
+
+  it("events: tool_call and tool_result events with ids in sequence", async () => {
+    const stream = new SseStream("events", { heartbeatMs: 0, onCancel: () => undefined });
+    stream.toolCall(toolCall, true);
+    stream.toolResult(result);
+    stream.token("It is 17 degrees.");
+    stream.done({ ...summary, sessionId: "s", finishReason: "stop" });
+    const frames = (await new Response(stream.body).text()).split(/(?<=\n\n)/);
+    expect(frames.slice(0, 2)).toEqual([
+      sseFrame({ id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' }, "tool_call", 1),
+      sseFrame(
+        {
+          id: "call_1",
+          name: "get_weather",
+          status: "ok",
+          output: '{"tempC":17}',
+          truncated: false,
+          durationMs: 12,
+          executionId: "exe_1",
+        },
+        "tool_result",
+        2,
+      ),
+    ]);
+    expect(frames[2]).toContain("event: token");
+  });
+});

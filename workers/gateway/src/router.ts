@@ -11,6 +11,7 @@ import { chatCompletions, models } from "./routes/openai";
 import { search } from "./routes/search";
 import { deleteSession, listSessions, resetSession, sessionHistory } from "./routes/sessions";
 import { meshStatus, tenantSummary } from "./routes/tenant";
+import { createTool, deleteTool, executeTool, listTools, replaceTool, toolExec, toolExecutions } from "./routes/tools";
 import { usage } from "./routes/usage";
 
 export const router = Router<IRequest, RouteArgs>();
@@ -34,10 +35,17 @@ router
   .delete("/v1/documents/:documentId", deleteDocument)
   .get("/v1/ingest/jobs/:jobId", ingestJob)
   .post("/v1/search", search)
+  .get("/v1/tools", listTools)
+  .post("/v1/tools", createTool)
+  .get("/v1/tools/executions", toolExecutions)
+  .put("/v1/tools/:name", replaceTool)
+  .delete("/v1/tools/:name", deleteTool)
+  .post("/v1/tools/:name/execute", executeTool)
   // The seeds' paths, kept as aliases.
   .post("/chat", chat)
   .post("/ingest", ingestDocument)
   .post("/search", search)
+  .post("/tools/exec", toolExec)
   .get("/chat/:sessionId/history", sessionHistory)
   .delete("/chat/:sessionId", deleteSession)
   .post("/admin/tenants/:tenantId/keys", createTenantKey)

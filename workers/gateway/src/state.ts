@@ -27,6 +27,7 @@ export function tenantContext(state: AuthenticatedState): TenantContext {
     traceparent: traceparentOf(state.trace),
     keyId: state.key.id,
     scopes: state.key.scopes,
+    ...(state.key.tools ? { toolAllowList: state.key.tools } : {}),
     config: state.tenant,
   };
 }

@@ -1,10 +1,140 @@
 /**
- * crispy-tools: internal only (no public routes); the gateway and its sibling workers call it over
- * RPC with the resolved TenantContext first. Its registry and execution arrive with their own
- * issue; today it answers the kit's `ping`, so the mesh can be checked end to end.
+ * crispy-tools: the tenant's tools — built-ins (search_documents, sessions_list, file_read,
+ * file_write, file_list, current_time) and tenant-defined HTTP tools — their execution and its
+ * audit, over RPC only (no public routes; the gateway and chat call it with the resolved
+ * TenantContext first). It calls crispy-rag for search_documents; for sessions_list the caller
+ * lends a ToolHost, so the mesh stays acyclic.
+ *
+ * Owns the D1 database crispy-tools (TOOLS_DB: the HTTP tool registry and the execution audit,
+ * schema applied from code on first use, db-schema.ts) and the R2 bucket crispy-tool-files
+ * (TOOL_FILES: the file tools' files under `tenants/<tenantId>/files/`).
+ *
+ * Invariants:
+ * - Deny by default, checked here too: the tenant's `features.tools`, the key's "tools" scope
+ *   ("admin" as well to change tools), the key's tool allow-list (a tool outside it is neither
+ *   listed nor callable nor changeable: "forbidden").
+ * - Every key, row, query and log line carries the tenant id; another tenant's tool, file or audit
+ *   row is unreachable ("not_found", or simply absent from a list).
+ * - HTTP tools only reach addresses the guard allows (address-guard.ts), each redirect re-checked;
+ *   their secrets are AES-GCM sealed at rest and never returned (secrets.ts).
+ * - Every execute call is audited, refused ones included; refusals are failure values, a tool
+ *   that ran and failed is a success value with status "error" or "timeout" (execution.ts).
  */
+import {
+  TOOL_LIMITS,
+  TOOL_NAME_PATTERN,
+  decodeCursor,
+  encodeCursor,
+  fail,
+  ok,
+  pageOf,
+  type ExecutionsQuery,
+  type HttpToolBody,
+  type Page,
+  type RpcError,
+  type RpcResult,
+  type TenantContext,
+  type ToolCallRequest,
+  type ToolExecution,
+  type ToolExecutionRecord,
+  type ToolHost,
+  type ToolSummary,
+} from "@crispy/contracts";
+import { log } from "@crispy/observability";
 import { InternalEntrypoint } from "@crispy/worker-kit";
+import { adminRefusal, nameAllowed, outsideAllowList, toolsRefusal } from "./access";
+import { AuditStore } from "./audit-store";
+import { executeCall } from "./execution";
+import { ToolRegistry, notFound } from "./registry";
 
 export default class ToolsService extends InternalEntrypoint<ToolsEnv> {
   protected readonly worker = "tools";
+
+  /** The tools this key may call: offered built-ins in BUILTIN_TOOLS order, then HTTP tools by name. */
+  async list(tenant: TenantContext): Promise<RpcResult<ToolSummary[]>> {
+    const refusal = toolsRefusal(tenant);
+    if (refusal) return refusal;
+    const tools = await new ToolRegistry(this.env, tenant).all();
+    return ok(tools.filter((tool) => nameAllowed(tenant, tool.name)));
+  }
+
+  /** One tool this key may call. */
+  async get(tenant: TenantContext, name: string): Promise<RpcResult<ToolSummary>> {
+    const refusal = toolsRefusal(tenant) ?? nameRefusal(tenant, name);
+    if (refusal) return refusal;
+    const registry = new ToolRegistry(this.env, tenant);
+    const resolved = await registry.find(name);
+    return resolved ? ok(registry.summary(resolved)) : notFound(name);
+  }
+
+  /** Defines a new HTTP tool (conflict when the name exists; at most TOOL_LIMITS.maxHttpTools). */
+  async create(tenant: TenantContext, body: HttpToolBody): Promise<RpcResult<ToolSummary>> {
+    const refusal = adminRefusal(tenant) ?? nameRefusal(tenant, body?.name);
+    if (refusal) return refusal;
+    const created = await new ToolRegistry(this.env, tenant).create(body);
+    if (created.ok) this.#changed(tenant, "created", created.value.name);
+    return created;
+  }
+
+  /** Creates or wholly replaces the HTTP tool `name` (a body without `auth` leaves it without a secret). */
+  async replace(
+    tenant: TenantContext,
+    name: string,
+    body: HttpToolBody,
+  ): Promise<RpcResult<{ tool: ToolSummary; created: boolean }>> {
+    const refusal = adminRefusal(tenant) ?? nameRefusal(tenant, name);
+    if (refusal) return refusal;
+    const replaced = await new ToolRegistry(this.env, tenant).replace(name, body);
+    if (replaced.ok) this.#changed(tenant, replaced.value.created ? "created" : "replaced", name);
+    return replaced;
+  }
+
+  /** Deletes the HTTP tool `name`. */
+  async remove(tenant: TenantContext, name: string): Promise<RpcResult<{ deleted: true }>> {
+    const refusal = adminRefusal(tenant) ?? nameRefusal(tenant, name);
+    if (refusal) return refusal;
+    const removed = await new ToolRegistry(this.env, tenant).remove(name);
+    if (removed.ok) this.#changed(tenant, "removed", name);
+    return removed;
+  }
+
+  /** Validates and runs one tool call, and audits it; `host` lends what built-ins need from the caller. */
+  async execute(tenant: TenantContext, call: ToolCallRequest, host?: ToolHost): Promise<RpcResult<ToolExecution>> {
+    return executeCall(this.env, tenant, call, host ?? undefined);
+  }
+
+  /** The tenant's execution audit, newest first, paged (optionally one tool's). */
+  async executions(tenant: TenantContext, query: ExecutionsQuery): Promise<RpcResult<Page<ToolExecutionRecord>>> {
+    const refusal = toolsRefusal(tenant);
+    if (refusal) return refusal;
+    const page = pageOf(query, { defaultSize: TOOL_LIMITS.defaultPageSize, maxSize: TOOL_LIMITS.maxPageSize });
+    const before = page.cursor === undefined ? null : decodeCursor("executions", page.cursor);
+    if (before === null && page.cursor !== undefined) {
+      return fail("bad_request", "cursor is not a cursor of this listing", { field: "cursor" });
+    }
+    const tool = typeof query?.tool === "string" ? query.tool : undefined;
+    if (tool !== undefined && !nameAllowed(tenant, tool)) return outsideAllowList(tool);
+    const { items, nextBefore } = await new AuditStore(this.env.TOOLS_DB, tenant.tenantId).page({
+      before,
+      limit: page.limit,
+      ...(tool === undefined ? {} : { tool }),
+      ...(Array.isArray(tenant.toolAllowList) ? { tools: tenant.toolAllowList } : {}),
+    });
+    return ok({ items, nextCursor: nextBefore === null ? null : encodeCursor("executions", nextBefore) });
+  }
+
+  #changed(tenant: TenantContext, change: "created" | "replaced" | "removed", tool: string): void {
+    log("info", `tools.${change}`, { tenantId: tenant.tenantId, requestId: tenant.requestId, tool });
+  }
+}
+
+/**
+ * A tool name that is not one (bad_request), or outside the key's allow-list (forbidden), as a
+ * refusal; null when the name may be used.
+ */
+function nameRefusal(tenant: TenantContext, name: unknown): { ok: false; error: RpcError } | null {
+  if (typeof name !== "string" || !TOOL_NAME_PATTERN.test(name)) {
+    return fail("bad_request", "name must be 1-64 characters of A-Z a-z 0-9 _ -", { field: "name" });
+  }
+  return nameAllowed(tenant, name) ? null : outsideAllowList(name);
 }

@@ -8,14 +8,29 @@
  * word ("token" texts keep their leading space, so concatenating them gives the full answer) with
  * `tokenDelayMs` between tokens (default 0). `maxTokens` bounds the answer (finishReason "length").
  * Usage uses `estimateTokens` (ceil(chars/4), +4 per message) for prompt and completion alike; the
- * prompt counted is the conversation with the context rendered as remote providers would send it.
+ * prompt counted is the conversation with the context rendered as remote providers would send it,
+ * plus its tool calls and the offered tools (`estimateRequestTokens`).
+ *
+ * Tools: a deterministic rule stands in for the model's decision (`local/tool-rule.ts`). With
+ * tools offered and toolChoice not "none": after tool results it answers with text reporting them;
+ * otherwise it calls every offered tool named as a whole word in the last user message (in order,
+ * with the first JSON object after the name as arguments, else `{}`), only the first with
+ * `parallelToolCalls: false`, exactly the named one for a named toolChoice, the first offered tool
+ * for "required" when none is named; with no tool named and "auto" it answers as usual. An answer
+ * with calls has no text; streamed, it is `tool_call` events, `usage`, then `done` "tool_calls".
+ * `response_format`: json_object → `{"answer":"…"}`; json_schema → a deterministic instance of the
+ * schema with the answer in its first string (`local/json-instance.ts`), or `unsupported` for a
+ * keyword it cannot honour. `stop` cuts the answer before the first stop sequence (then `maxTokens`).
+ * Order: answer text → response format → stop → maxTokens.
  *
  * Embeddings: hashed word unigrams + character trigrams, L2-normalised (`local/hash-embed.ts`).
  * Dimensions: `request.dimensions`, else N from a `local/hash-embed-N` model id, else 384.
  *
- * Failure injection, chosen by model id (for tests of the resilience layer):
- * - `local/fail-after-first-token`: streams its first token, then throws a retryable
- *   `ai_unavailable`; its non-stream `chat` fails the same way before answering.
+ * Failure injection, chosen by model id (for tests of the resilience layer and of tool loops):
+ * - `local/fail-after-first-token`: streams its first output (a token, or a tool call), then throws
+ *   a retryable `ai_unavailable`; its non-stream `chat` fails the same way before answering.
+ * - `local/tool-loop`: calls the first offered tool (or the named one) on every answer, even after
+ *   tool results, unless toolChoice is "none" — for tests of a caller's step bound.
  * - `local/slow-first-token`: waits `slowFirstTokenMs` (default one hour) before its first token or
  *   non-stream answer; an abort signal ends the wait at once with `AiError("aborted")`.
  * - any other id containing `fail` (e.g. `local/fail-always`): throws a retryable `ai_unavailable`
@@ -24,8 +39,12 @@
 import { delay, throwIfAborted } from "../abort";
 import { hashEmbed } from "../local/hash-embed";
 import { composeAnswer } from "../local/compose";
+import { checkResponseFormat, formatAnswer } from "../local/json-instance";
+import { planTools } from "../local/tool-rule";
 import { withContext } from "../prompt";
-import { estimatePromptTokens, estimateTokens, estimateUsage } from "../tokens";
+import { cutAtStop } from "../stop";
+import { estimateRequestTokens, estimateTokens, estimateUsage } from "../tokens";
+import { checkToolChoice } from "../tool-wire";
 import {
   AiError,
   type AiProvider,
@@ -35,6 +54,8 @@ import {
   type ChatStreamEvent,
   type EmbedRequest,
   type EmbedResult,
+  type FinishReason,
+  type ToolCall,
   type Usage,
 } from "../types";
 
@@ -54,8 +75,9 @@ type FailureMode = "none" | "fail" | "fail-after-first-token" | "slow-first-toke
 interface Answer {
   pieces: string[];
   text: string;
+  toolCalls: ToolCall[];
   usage: Usage;
-  finishReason: "stop" | "length";
+  finishReason: FinishReason;
 }
 
 export function createLocalProvider(options: LocalProviderOptions = {}): AiProvider {
@@ -79,6 +101,7 @@ export function createLocalProvider(options: LocalProviderOptions = {}): AiProvi
       if (mode === "fail-after-first-token") throw simulatedOutage(request.model, "mid-answer");
       return {
         text: answer.text,
+        ...(answer.toolCalls.length > 0 ? { toolCalls: answer.toolCalls } : {}),
         usage: answer.usage,
         model: request.model,
         finishReason: answer.finishReason,
@@ -88,10 +111,14 @@ export function createLocalProvider(options: LocalProviderOptions = {}): AiProvi
     async *chatStream(request: ChatRequest, _meta: CallMeta): AsyncGenerator<ChatStreamEvent> {
       const answer = answerFor(request);
       const mode = await beforeAnswer(request.model, request.signal);
-      for (const [index, piece] of answer.pieces.entries()) {
+      const outputs: ChatStreamEvent[] = [
+        ...answer.pieces.map((text): ChatStreamEvent => ({ type: "token", text })),
+        ...answer.toolCalls.map((call): ChatStreamEvent => ({ type: "tool_call", call })),
+      ];
+      for (const [index, output] of outputs.entries()) {
         if (tokenDelayMs > 0) await delay(tokenDelayMs, request.signal);
         else throwIfAborted(request.signal);
-        yield { type: "token", text: piece };
+        yield output;
         if (index === 0 && mode === "fail-after-first-token") {
           throw simulatedOutage(request.model, "after the first token");
         }
@@ -114,11 +141,30 @@ export function createLocalProvider(options: LocalProviderOptions = {}): AiProvi
   };
 }
 
-/** The whole answer, split into word pieces and cut to `maxTokens` (by `estimateTokens`). */
+/**
+ * The whole answer: tool calls by the tool rule, else the text (composed, or a report of tool
+ * results) in the response format, cut at a stop sequence, split into word pieces and cut to
+ * `maxTokens` (by `estimateTokens`). Refusals (`unsupported`, a non-local model) throw here,
+ * before any token.
+ */
 function answerFor(request: ChatRequest): Answer {
   checkModel(request.model);
-  const full = composeAnswer(request.model, request.messages, request.context);
-  const all = full.match(/\s*\S+/g) ?? [];
+  checkToolChoice(request);
+  checkResponseFormat(request.responseFormat, request.model);
+  const prompt = estimateRequestTokens(withContext(request.messages, request.context), request.tools);
+  const plan = planTools(request, request.model.includes("tool-loop"));
+  if (plan && "calls" in plan) {
+    return {
+      pieces: [],
+      text: "",
+      toolCalls: plan.calls,
+      usage: estimateUsage(prompt, "", plan.calls),
+      finishReason: "tool_calls",
+    };
+  }
+  const composed = plan?.report ?? composeAnswer(request.model, request.messages, request.context);
+  const full = cutAtStop(formatAnswer(composed, request.responseFormat, request.model), request.stop).text;
+  const all = full.match(/\s*\S+(?:\s+$)?/g) ?? [];
   const pieces: string[] = [];
   let text = "";
   for (const piece of all) {
@@ -126,10 +172,10 @@ function answerFor(request: ChatRequest): Answer {
     pieces.push(piece);
     text += piece;
   }
-  const prompt = estimatePromptTokens(withContext(request.messages, request.context));
   return {
     pieces,
     text,
+    toolCalls: [],
     usage: estimateUsage(prompt, text),
     finishReason: pieces.length < all.length ? "length" : "stop",
   };

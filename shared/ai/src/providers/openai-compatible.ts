@@ -2,26 +2,40 @@
  * Provider for any OpenAI-style endpoint (AI Gateway's compat endpoint, OpenAI, Ollama, vLLM):
  * POST `${baseUrl}/chat/completions` and `${baseUrl}/embeddings` with a Bearer key when one is set.
  *
+ * Every request option goes through natively, under OpenAI's names: `tools` (as
+ * `{ type: "function", function: { name, description, parameters, strict } }`), `tool_choice`,
+ * `parallel_tool_calls` (these three only when tools are offered, as OpenAI requires),
+ * `response_format` (json_schema as `{ type, json_schema: { name, schema, strict, description } }`),
+ * `stop`, `top_p`, `seed`, `frequency_penalty`, `presence_penalty`. Assistant messages with tool
+ * calls are sent with `tool_calls` (and `content: null` when they have no text), tool results as
+ * `{ role: "tool", tool_call_id, content }`.
+ *
  * Streams ask for `stream_options: { include_usage: true }`, so the wire is: a role chunk, content
- * chunks (`choices[0].delta.content`), a chunk with `finish_reason`, a usage chunk with empty
- * `choices`, then `data: [DONE]`. Usage is estimated when an upstream sends none (older servers).
+ * chunks (`choices[0].delta.content`) or tool-call fragments (`choices[0].delta.tool_calls[]`,
+ * joined by index into whole calls), a chunk with `finish_reason`, a usage chunk with empty
+ * `choices`, then `data: [DONE]`. A non-stream answer's `message.content` may be null beside
+ * `message.tool_calls`. An answer with tool calls finishes "tool_calls". Usage is estimated when
+ * an upstream sends none (older servers); calls without an id get a stable one (`toolCallId`).
  * HTTP 408/429/5xx and network failures are retryable `ai_unavailable`; other statuses are not.
  * The caller's `signal` goes to `fetch`, so aborting (or cancelling the stream) ends the request.
  */
 import { throwIfAborted } from "../abort";
 import { badResponse, errorFromStatus, fromThrown } from "../errors";
-import { finishReasonOf, firstChoice, isRecord, parseObject, readVectors, usageOf } from "../json";
+import { finishReasonOf, firstChoice, isRecord, parseObject, readVectors, toolCallDeltasOf, usageOf } from "../json";
 import { withContext } from "../prompt";
 import { chatStreamEvents } from "../sse";
-import { estimatePromptTokens, estimateTokens, estimateUsage } from "../tokens";
+import { estimateRequestTokens, estimateTokens, estimateUsage } from "../tokens";
+import { checkToolChoice, readToolCalls, toolCallId, wireMessages, wireToolChoice, wireTools } from "../tool-wire";
 import type {
   AiProvider,
   CallMeta,
+  ChatMessage,
   ChatRequest,
   ChatResult,
   ChatStreamEvent,
   EmbedRequest,
   EmbedResult,
+  FinishReason,
 } from "../types";
 
 /** The subset of `fetch` this provider needs (tests pass a fake). */
@@ -75,21 +89,34 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
     name: "openai-compatible",
 
     async chat(request: ChatRequest, _meta: CallMeta): Promise<ChatResult> {
+      checkToolChoice(request);
       const messages = withContext(request.messages, request.context);
       const response = await post("/chat/completions", chatBody(request, messages, false), request.signal);
       const output = await readJson(response, request.signal);
       const message = firstChoice(output)?.message;
-      const text = isRecord(message) ? message.content : undefined;
-      if (typeof text !== "string") throw badResponse(`${request.model} returned no message content`);
+      const reason = finishReasonOf(output);
+      const calls = isRecord(message)
+        ? readToolCalls(message.tool_calls, request.model, (index, name) => toolCallId(messages.length, index, name))
+        : [];
+      const content = isRecord(message) ? message.content : undefined;
+      if (typeof content !== "string" && calls.length === 0) {
+        throw badResponse(`${request.model} returned no message content`);
+      }
+      const text = typeof content === "string" ? content : "";
+      // A completion cut at "length" carries incomplete calls: report the cut, not the calls.
+      const toolCalls = reason === "length" ? [] : calls;
+      const finishReason: FinishReason = toolCalls.length > 0 ? "tool_calls" : reason === "length" ? "length" : "stop";
       return {
         text,
-        usage: usageOf(output) ?? estimateUsage(estimatePromptTokens(messages), text),
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
+        usage: usageOf(output) ?? estimateUsage(estimateRequestTokens(messages, request.tools), text, toolCalls),
         model: request.model,
-        finishReason: finishReasonOf(output) === "length" ? "length" : "stop",
+        finishReason,
       };
     },
 
     async *chatStream(request: ChatRequest, _meta: CallMeta): AsyncGenerator<ChatStreamEvent> {
+      checkToolChoice(request);
       const messages = withContext(request.messages, request.context);
       const response = await post("/chat/completions", chatBody(request, messages, true), request.signal);
       if (!response.body) throw badResponse(`${request.model} sent no stream body`);
@@ -101,7 +128,9 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
             const delta = firstChoice(chunk)?.delta;
             return isRecord(delta) && typeof delta.content === "string" ? delta.content : undefined;
           },
-          estimate: (text) => estimateUsage(estimatePromptTokens(messages), text),
+          toolCallDeltasOf,
+          callId: (index, name) => toolCallId(messages.length, index, name),
+          estimate: (text, calls) => estimateUsage(estimateRequestTokens(messages, request.tools), text, calls),
           finish: (reason) => (reason === "length" ? "length" : "stop"),
         },
         request.signal,
@@ -128,11 +157,36 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
   };
 }
 
-function chatBody(request: ChatRequest, messages: unknown, stream: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = { model: request.model, messages, stream };
+/** The `/chat/completions` body: every ChatRequest field under its OpenAI name (unset fields are left out). */
+function chatBody(request: ChatRequest, messages: readonly ChatMessage[], stream: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model: request.model,
+    messages: wireMessages(messages, { emptyAssistantContent: null }),
+    stream,
+  };
   if (stream) body.stream_options = { include_usage: true };
   if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
+  const sampling = request.sampling;
+  if (sampling?.topP !== undefined) body.top_p = sampling.topP;
+  if (sampling?.seed !== undefined) body.seed = sampling.seed;
+  if (sampling?.frequencyPenalty !== undefined) body.frequency_penalty = sampling.frequencyPenalty;
+  if (sampling?.presencePenalty !== undefined) body.presence_penalty = sampling.presencePenalty;
+  if (request.stop?.length) body.stop = request.stop;
+  if (request.tools?.length) {
+    body.tools = wireTools(request.tools);
+    if (request.toolChoice !== undefined) body.tool_choice = wireToolChoice(request.toolChoice);
+    if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  }
+  const format = request.responseFormat;
+  if (format?.type === "json_schema") {
+    const schema: Record<string, unknown> = { name: format.name, schema: format.schema };
+    if (format.strict !== undefined) schema.strict = format.strict;
+    if (format.description !== undefined) schema.description = format.description;
+    body.response_format = { type: "json_schema", json_schema: schema };
+  } else if (format) {
+    body.response_format = { type: format.type };
+  }
   return body;
 }
 

@@ -1,7 +1,8 @@
 /**
  * API keys: `ce_` + 32 random bytes (base64url). Only the SHA-256 of a key is stored, in the
  * gateway's own D1 database; the key itself is returned once, at creation. A key belongs to one
- * tenant and carries scopes, an optional expiry, a revocation time and a last-used time.
+ * tenant and carries scopes, an optional tool allow-list, an optional expiry, a revocation time
+ * and a last-used time.
  */
 import type { ApiKeySummary, CreateKeyBody, CreatedApiKey, Scope } from "@crispy/contracts";
 import { randomToken, sha256Hex } from "@crispy/worker-kit/util";
@@ -19,13 +20,14 @@ interface KeyRow {
   name: string | null;
   prefix: string;
   scopes: string;
+  tools: string | null;
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
 }
 
-const COLUMNS = "id, tenant_id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at";
+const COLUMNS = "id, tenant_id, name, prefix, scopes, tools, created_at, expires_at, revoked_at, last_used_at";
 
 function toRecord(row: KeyRow): KeyRecord {
   return {
@@ -34,6 +36,7 @@ function toRecord(row: KeyRow): KeyRecord {
     name: row.name,
     prefix: row.prefix,
     scopes: row.scopes.split(",").filter(Boolean) as Scope[],
+    tools: row.tools === null ? null : row.tools.split(",").filter(Boolean),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -75,6 +78,7 @@ export async function createKey(
     name: input.name ?? null,
     prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
     scopes,
+    tools: input.tools ? [...new Set(input.tools)].sort() : null,
     createdAt,
     expiresAt,
     revokedAt: null,
@@ -82,9 +86,19 @@ export async function createKey(
   };
   await db
     .prepare(
-      "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, tools, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(id, tenantId, record.name, record.prefix, await hashKey(key), scopes.join(","), createdAt, expiresAt)
+    .bind(
+      id,
+      tenantId,
+      record.name,
+      record.prefix,
+      await hashKey(key),
+      scopes.join(","),
+      record.tools?.join(",") ?? null,
+      createdAt,
+      expiresAt,
+    )
     .run();
   return { ...record, key };
 }

@@ -24,6 +24,7 @@ export const chat = tenantRoute("chat", async ({ request, env, ctx, tenant }) =>
     ...(body.model ? { model: body.model } : {}),
     ...(body.system ? { system: body.system } : {}),
     ...(body.rag !== undefined ? { rag: body.rag } : {}),
+    ...(body.tools !== undefined ? { tools: body.tools } : {}),
   };
   if (!body.stream) {
     const whole = await routeBudget(env, ctx, tenant, "caller");

@@ -1,6 +1,8 @@
 /**
  * OpenAI-compatible surface: `POST /v1/chat/completions` (stateless; stream and non-stream,
- * `stream_options.include_usage`; extension `session_id` records the exchange in a session) and
+ * `stream_options.include_usage`, client-side tools returned to the client, extension
+ * `server_tools` runs the tenant's tools in a loop, extension `session_id` records the exchange in
+ * a session; every other OpenAI field honoured or refused with a 400, see docs/openai.md) and
  * `GET /v1/models` (the tenant's allowed chat models). Errors keep the platform's shape, whose
  * `error.message` OpenAI clients read.
  */
@@ -18,7 +20,9 @@ export const chatCompletions = tenantRoute("chat", async ({ request, env, ctx, t
   requireFeature(tenant.config, "chat");
   const body = await readJson(request, configOf(env).MAX_BODY_BYTES, OpenAiChatBodySchema);
   // The most this call can spend: every message and the completion (the chat worker only trims).
-  const estimate = estimatePromptTokens(body.messages) + (body.max_tokens ?? CHAT_LIMITS.defaultCompletionTokens);
+  const estimate =
+    estimatePromptTokens(body.messages) +
+    (body.max_tokens ?? body.max_completion_tokens ?? CHAT_LIMITS.defaultCompletionTokens);
   const budget = await routeBudget(env, ctx, tenant, body.stream ? "callee" : "caller", estimate);
   const call = env.CHAT.completions(tenant, body, budget.grant);
   if (body.stream) {
