@@ -129,7 +129,7 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "chat": true,
       "search": true,
       "ingest": true,
-      "tools": false,
+      "tools": true,
       "ragByDefault": false
     },
     "tools": {

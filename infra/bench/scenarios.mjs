@@ -18,6 +18,10 @@
  * `kind: "ttfb"`, `kind: "retrieval"` and `kind: "memory"` scenarios run their own measurement
  * (ttfb.mjs, retrieval.mjs, memory.mjs) instead of autocannon. To add a scenario append an entry here.
  *
+ * The bench tenant enables tools; the chat scenarios send `tools: false` (a turn without the tool
+ * loop, comparable with runs before tools existed), and `chat-tools-offered` measures what offering
+ * them costs.
+ *
  * Every chat scenario's model is the mock upstream: bench.mjs starts the mesh with chat's
  * AI_PROVIDER=openai-compatible and OPENAI_BASE_URL pointing at it, and the baselines fetch the
  * same mock once, so both sides get the same answer from the same process.
@@ -95,7 +99,7 @@ export const scenarios = [
       method: "POST",
       path: "/v1/chat",
       headers: bearerJson,
-      body: JSON.stringify({ message: MESSAGE }),
+      body: JSON.stringify({ message: MESSAGE, tools: false }),
       token: "platformToken",
     },
     targets: { maxAddedP50Ms: 3 },
@@ -121,7 +125,8 @@ export const scenarios = [
       method: "POST",
       path: "/v1/chat",
       headers: bearerJson,
-      bodies: (ctx) => ctx.sessionPool.map((sessionId) => JSON.stringify({ message: MESSAGE, sessionId })),
+      bodies: (ctx) =>
+        ctx.sessionPool.map((sessionId) => JSON.stringify({ message: MESSAGE, sessionId, tools: false })),
     },
     targets: null,
   },
@@ -140,7 +145,7 @@ export const scenarios = [
       method: "POST",
       path: "/v1/chat",
       headers: bearerJson,
-      body: JSON.stringify({ message: MESSAGE }),
+      body: JSON.stringify({ message: MESSAGE, tools: false }),
     },
     targets: null,
   },
@@ -153,6 +158,50 @@ export const scenarios = [
     needs: ["apiKey"],
     baseline: { target: "gateway" },
     subject: { target: "gateway", method: "POST", path: "/v1/chat" },
+    targets: null,
+  },
+  {
+    name: "tools-exec",
+    description:
+      "POST /tools/exec current_time (gateway → tools worker: registry, schema check, run, D1 audit write) vs GET /v1/tenant on the gateway",
+    optional: true,
+    needs: ["apiKey"],
+    baseline: { target: "gateway", method: "GET", path: "/v1/tenant", headers: bearer },
+    subject: {
+      target: "gateway",
+      method: "POST",
+      path: "/tools/exec",
+      headers: bearerJson,
+      body: JSON.stringify({ name: "current_time", input: { timezone: "UTC" } }),
+    },
+    oneConnection: true,
+    targets: null,
+  },
+  {
+    name: "chat-tools-offered",
+    description:
+      "POST /v1/chat (stream: false, on pooled sessions) offering the tenant's tools (a tools-worker list call per turn; the model calls none) vs the same turn with tools: false",
+    optional: true,
+    needs: ["apiKey", "sessionPool"],
+    baseline: {
+      target: "gateway",
+      method: "POST",
+      path: "/v1/chat",
+      headers: bearerJson,
+      bodies: (ctx) =>
+        ctx.sessionPool.map((sessionId) =>
+          JSON.stringify({ message: MESSAGE, sessionId, stream: false, tools: false }),
+        ),
+    },
+    subject: {
+      target: "gateway",
+      method: "POST",
+      path: "/v1/chat",
+      headers: bearerJson,
+      bodies: (ctx) =>
+        ctx.sessionPool.map((sessionId) => JSON.stringify({ message: MESSAGE, sessionId, stream: false })),
+    },
+    oneConnection: true,
     targets: null,
   },
   {
