@@ -33,6 +33,13 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "embeddings": {
         "model": "local/hash-embed-384",
         "dimensions": 384
+      },
+      "speech": {
+        "default": "local/tts-1",
+        "allowed": [
+          "local/tts-1",
+          "@cf/deepgram/aura-2-en"
+        ]
       }
     },
     "rateLimits": {
@@ -78,6 +85,24 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "fileMaxBytes": 1048576,
       "maxFiles": 1000,
       "maxResponseBytes": 262144
+    },
+    "pricing": {
+      "local/echo-1": {
+        "promptUsdPerMillion": 0.5,
+        "completionUsdPerMillion": 1.5
+      },
+      "local/echo-1-fallback": {
+        "promptUsdPerMillion": 0.5,
+        "completionUsdPerMillion": 1.5
+      },
+      "local/hash-embed-384": {
+        "promptUsdPerMillion": 0.02,
+        "completionUsdPerMillion": 0
+      },
+      "@cf/meta/llama-3.1-8b-instruct-fast": {
+        "promptUsdPerMillion": 0.045,
+        "completionUsdPerMillion": 0.384
+      }
     }
   },
   "bench": {
@@ -100,6 +125,12 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "embeddings": {
         "model": "local/hash-embed-384",
         "dimensions": 384
+      },
+      "speech": {
+        "default": "local/tts-1",
+        "allowed": [
+          "local/tts-1"
+        ]
       }
     },
     "rateLimits": {
@@ -145,7 +176,8 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "fileMaxBytes": 1048576,
       "maxFiles": 1000,
       "maxResponseBytes": 262144
-    }
+    },
+    "pricing": {}
   },
   "globex": {
     "id": "globex",
@@ -172,6 +204,12 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "embeddings": {
         "model": "local/hash-embed-384",
         "dimensions": 384
+      },
+      "speech": {
+        "default": "local/tts-1",
+        "allowed": [
+          "local/tts-1"
+        ]
       }
     },
     "rateLimits": {
@@ -217,7 +255,8 @@ export const tenantsById: Readonly<Record<string, TenantConfig>> = {
       "fileMaxBytes": 1048576,
       "maxFiles": 1000,
       "maxResponseBytes": 262144
-    }
+    },
+    "pricing": {}
   }
 };
 

@@ -9,7 +9,8 @@
  *
  * The model behind every chat scenario is an OpenAI-style mock (mock-upstream.mjs, its own
  * process): the mesh's chat worker runs on AI_PROVIDER=openai-compatible pointed at it, and the
- * baseline "passthrough-mock" worker does one fetch() to it.
+ * baseline "passthrough-mock" worker does one fetch() to it. Scenarios on "gateway-untraced" get a
+ * second mesh (own workerd, own storage, own key) with TRACING=off and USAGE_RECORDING=off.
  *
  *   pnpm bench [--duration 10] [--connections 10] [--rounds 2] [--warmup 2]
  *              [--scenario tenant-get] [--ttfb-samples 150] [--search-samples 100]
@@ -26,6 +27,8 @@
  * --storage    tmpfs (default when /dev/shm exists) | disk: where workerd keeps DO/D1 SQLite files.
  *              tmpfs keeps this VM's ext4 fsync cost (~30 % of gateway throughput here) out of
  *              the numbers; production storage is not a local disk either. Always reported.
+ * --off        what the "gateway-untraced" mesh switches off (default TRACING,USAGE_RECORDING);
+ *              `--off TRACING` or `--off USAGE_RECORDING` measures one of the two alone.
  * Exit codes: 0 measured (targets are reported, not gated); 1 harness failure; 2 run invalid
  * (non-2xx / 429 / socket errors seen, or a pre-flight request failed); 130 interrupted.
  */
@@ -40,6 +43,7 @@ import {
   buildWorkers,
   compatOf,
   freePort,
+  MESH_WORKERS,
   REPO_ROOT,
   startBare,
   startMesh,
@@ -49,7 +53,7 @@ import {
 import { PIECES, startMockUpstream } from "./mock-upstream.mjs";
 import { CLOCK_TICKS, cpuTicks, ticksToMs } from "./proc.mjs";
 import { measureRetrieval } from "./retrieval.mjs";
-import { completionBody, MESSAGE, scenarios as allScenarios } from "./scenarios.mjs";
+import { completionBody, MESSAGE, scenarios as allScenarios, UNTRACED, UNTRACED_VARS } from "./scenarios.mjs";
 import { measureTtfb, openAiContent, platformToken } from "./ttfb.mjs";
 
 // ---------------------------------------------------------------------------------------------
@@ -72,6 +76,7 @@ const { values: args } = parseArgs({
     scenario: { type: "string", multiple: true },
     "self-test": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
+    off: { type: "string" },
     storage: { type: "string" },
     out: { type: "string" },
     verbose: { type: "boolean", default: false },
@@ -81,7 +86,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    "usage: pnpm bench [--duration s] [--connections n] [--rounds n] [--warmup s] [--scenario name]… [--ttfb-samples n] [--search-samples n] [--retrieval-sizes 1000,10000] [--session-pool n] [--new-sessions n] [--memory-sessions n] [--idle-wait s] [--memory-to-failure] [--self-test] [--no-build] [--storage tmpfs|disk] [--out file] [--verbose]",
+    "usage: pnpm bench [--duration s] [--connections n] [--rounds n] [--warmup s] [--scenario name]… [--ttfb-samples n] [--search-samples n] [--retrieval-sizes 1000,10000] [--session-pool n] [--new-sessions n] [--memory-sessions n] [--idle-wait s] [--memory-to-failure] [--self-test] [--no-build] [--storage tmpfs|disk] [--off TRACING,USAGE_RECORDING] [--out file] [--verbose]",
   );
   process.exit(0);
 }
@@ -117,6 +122,10 @@ if (
 if (!["tmpfs", "disk"].includes(settings.storage)) throw new Error("--storage must be tmpfs or disk");
 if (args.verbose) process.env.BENCH_VERBOSE = "1";
 const outFile = args.out ?? join(REPO_ROOT, "infra/bench/results/latest.json");
+/** What the "gateway-untraced" mesh switches off: both by default; `--off TRACING` splits the cost. */
+const OFF_VARS = args.off ? Object.fromEntries(args.off.split(",").map((name) => [name.trim(), "off"])) : UNTRACED_VARS;
+if (!Object.keys(OFF_VARS).every((name) => Object.hasOwn(UNTRACED_VARS, name)))
+  throw new Error(`--off takes a comma list of ${Object.keys(UNTRACED_VARS).join(", ")}`);
 
 const selected = allScenarios.filter((s) =>
   args.scenario?.length ? args.scenario.includes(s.name) : !s.optional && Boolean(s.selfTest) === args["self-test"],
@@ -147,6 +156,8 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 }
 
 const log = (msg) => console.log(msg);
+/** The mesh's target name; UNTRACED (scenarios.mjs) is a second mesh with tracing and usage recording off. */
+const GATEWAY = "gateway";
 
 // ---------------------------------------------------------------------------------------------
 // Setup helpers
@@ -367,6 +378,12 @@ function report(result) {
     log(
       `  CPU per request: ${b.target} ${fmt(b.mean.cpuMsPerRequest, 3)} ms vs ${a.target} ${fmt(a.mean.cpuMsPerRequest, 3)} ms (${fmt(b.mean.cpuMsPerRequest / a.mean.cpuMsPerRequest, 1)}×)`,
     );
+  if (result.costRatios) {
+    const addedCpu = b.mean.cpuMsPerRequest - a.mean.cpuMsPerRequest;
+    log(
+      `  cost of ${b.target} over ${a.target}: CPU ${fmt(c.cpuRatio, 3)}× (${signed(addedCpu, 3)} ms/req), p50 ${fmt(c.p50Ratio, 3)}×${c.oneConnectionP50Ratio === undefined ? "" : ` (at 1 connection ${fmt(c.oneConnectionP50Ratio, 3)}×)`}, throughput ${fmt(c.throughputRatio, 3)}×`,
+    );
+  }
   if (result.oneConnection) {
     const one = result.oneConnection;
     log("  at 1 connection:");
@@ -619,6 +636,10 @@ async function runAutocannonScenario(scenario, ctx) {
     addedP50Ms,
     addedP99Ms: subject.mean.p99 - baseline.mean.p99,
     cpuRatio: subject.mean.cpuMsPerRequest / baseline.mean.cpuMsPerRequest,
+    p50Ratio: subject.mean.p50 / baseline.mean.p50,
+    ...(oneConnection
+      ? { oneConnectionP50Ratio: oneConnection.subject.mean.p50 / oneConnection.baseline.mean.p50 }
+      : {}),
     targets,
     throughputMet: targets?.minThroughputRatio != null ? throughputRatio >= targets.minThroughputRatio : null,
     addedP50Met: targets?.maxAddedP50Ms != null ? addedP50Ms <= targets.maxAddedP50Ms : null,
@@ -629,6 +650,7 @@ async function runAutocannonScenario(scenario, ctx) {
     description: scenario.description,
     valid: issues.length === 0,
     issues,
+    ...(scenario.costRatios ? { costRatios: true } : {}),
     connections: settings.connections,
     ...(amount ? { amount } : {}),
     baseline,
@@ -715,7 +737,7 @@ function reportMemory(scenario, m) {
 async function main() {
   const startedAt = new Date().toISOString();
   const needed = new Set(selected.flatMap((s) => [s.baseline.target, s.subject.target]));
-  const ctx = { urls: {}, pids: {}, apiKey: undefined, operatorToken: undefined, sessionPool: undefined };
+  const ctx = { urls: {}, pids: {}, apiKey: undefined, apiKeys: {}, operatorToken: undefined, sessionPool: undefined };
   const compat = await compatOf("gateway");
   const setup = { compat, clockTicksPerSecond: CLOCK_TICKS, processes: {} };
   const setupIssues = [];
@@ -729,7 +751,7 @@ async function main() {
     if (!server.pid) log(`  warning: no workerd pid for ${target} (${server.pidHow}); its CPU is reported as n/a`);
   };
 
-  if (needed.has("gateway") || needed.has("passthrough-mock")) {
+  if (needed.has("gateway") || needed.has(UNTRACED) || needed.has("passthrough-mock")) {
     const mock = await startMockUpstream();
     servers.push(mock);
     ctx.urls.mock = mock.url;
@@ -737,42 +759,60 @@ async function main() {
     log(`mock model upstream on ${mock.url} (node process ${mock.pid})`);
   }
   let persistRoot;
-  if (needed.has("gateway")) {
-    if (!args["no-build"]) {
-      log("building workers (wrangler deploy --dry-run --outdir workers/<name>/dist, skipped when current) …");
-      await buildWorkers();
-    }
-    ctx.operatorToken = randomBytes(32).toString("hex");
-    // undefined → Miniflare's own temp dir on disk
-    persistRoot = settings.storage === "tmpfs" ? mkdtempSync("/dev/shm/crispy-bench-") : undefined;
-    if (persistRoot) tempDirs.push(persistRoot);
-    const inspectorPort = wantsMemory ? await freePort() : undefined;
+  const meshTargets = [GATEWAY, UNTRACED].filter((target) => needed.has(target));
+  if (meshTargets.length && !args["no-build"]) {
+    log("building workers (wrangler deploy --dry-run --outdir workers/<name>/dist, skipped when current) …");
+    await buildWorkers();
+  }
+  if (meshTargets.length) ctx.operatorToken = randomBytes(32).toString("hex");
+  for (const target of meshTargets) {
+    // undefined → Miniflare's own temp dir on disk; each mesh its own (its own D1, DOs, keys).
+    const root = settings.storage === "tmpfs" ? mkdtempSync("/dev/shm/crispy-bench-") : undefined;
+    if (root) tempDirs.push(root);
+    if (target === GATEWAY) persistRoot = root;
+    const inspectorPort = wantsMemory && target === GATEWAY ? await freePort() : undefined;
+    // Chat's model is the mock: the same upstream the passthrough baseline fetches.
+    const chatModel = { AI_PROVIDER: "openai-compatible", OPENAI_BASE_URL: `${ctx.urls.mock}/v1` };
     const mesh = await startMesh({
       port: await freePort(),
       secrets: { OPERATOR_TOKEN: ctx.operatorToken },
-      // Chat's model is the mock: the same upstream the passthrough baseline fetches.
-      bindings: { chat: { AI_PROVIDER: "openai-compatible", OPENAI_BASE_URL: `${ctx.urls.mock}/v1` } },
-      persistRoot,
+      bindings:
+        target === UNTRACED
+          ? Object.fromEntries(
+              MESH_WORKERS.map((name) => [name, { ...OFF_VARS, ...(name === "chat" ? chatModel : {}) }]),
+            )
+          : { chat: chatModel },
+      persistRoot: root,
       inspectorPort,
     });
     servers.push(mesh);
-    ctx.urls.gateway = mesh.url;
-    ctx.inspectorPort = inspectorPort;
-    noteProcess("gateway", mesh);
+    ctx.urls[target] = mesh.url;
+    if (target === GATEWAY) ctx.inspectorPort = inspectorPort;
+    noteProcess(target, mesh);
     setup.migrations = mesh.migrations;
-    setup.chatProvider = { AI_PROVIDER: "openai-compatible", OPENAI_BASE_URL: `${ctx.urls.mock}/v1` };
+    setup.chatProvider = chatModel;
+    if (target === UNTRACED) setup.untracedVars = OFF_VARS;
     log(
-      `mesh on ${mesh.url} (direct socket to the gateway; workerd pid ${mesh.pid ?? "?"} via ${mesh.pidHow}) · D1 migrations: ${mesh.migrations.join(", ") || "none"} · chat model: openai-compatible → mock`,
+      `${
+        target === UNTRACED
+          ? `second mesh (${Object.entries(OFF_VARS)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", ")} in every worker)`
+          : "mesh"
+      } on ${mesh.url} (direct socket to the gateway; workerd pid ${mesh.pid ?? "?"} via ${mesh.pidHow}) · D1 migrations: ${mesh.migrations.join(", ") || "none"} · chat model: openai-compatible → mock`,
     );
     await waitForHealth(mesh.url);
     if (selected.some((s) => s.needs?.includes("apiKey"))) {
       const key = await createApiKey(mesh.url, ctx.operatorToken);
-      ctx.apiKey = key.key;
-      setup.apiKeyId = key.id;
-      log(`api key created for tenant bench (id ${key.id ?? "?"})`);
-      const problem = await checkMeshModel(mesh.url, ctx.apiKey);
-      if (problem) setupIssues.push(problem);
-      else log("mesh model check: POST /v1/chat/completions answers with the mock's text");
+      ctx.apiKeys[target] = key.key;
+      if (target === GATEWAY) {
+        ctx.apiKey = key.key;
+        setup.apiKeyId = key.id;
+      }
+      log(`api key created for tenant bench on ${target} (id ${key.id ?? "?"})`);
+      const problem = await checkMeshModel(mesh.url, key.key);
+      if (problem) setupIssues.push(`${target}: ${problem}`);
+      else log(`${target} model check: POST /v1/chat/completions answers with the mock's text`);
     }
   }
   for (const [target, start] of [
@@ -871,6 +911,7 @@ function summary(output) {
       const [a, b] = [r.baseline, r.subject];
       line += `${b.target} ${fmtInt(b.mean.rps)} req/s p50 ${fmt(b.mean.p50)} p99 ${fmt(b.mean.p99)} CPU ${fmt(b.mean.cpuMsPerRequest, 3)} ms/req | ${a.target} ${fmtInt(a.mean.rps)} req/s p50 ${fmt(a.mean.p50)} p99 ${fmt(a.mean.p99)} CPU ${fmt(a.mean.cpuMsPerRequest, 3)} ms/req | ${fmt(r.comparison.throughputRatio)}× ${signed(r.comparison.addedP50Ms)} ms p50`;
       if (r.oneConnection) line += ` | 1 conn ${signed(r.oneConnection.addedP50Ms)} ms p50`;
+      if (r.costRatios) line += ` | CPU ${fmt(r.comparison.cpuRatio, 3)}× p50 ${fmt(r.comparison.p50Ratio, 3)}×`;
       if (r.ttfb) line += ` | TTFB ${signed(r.ttfb.addedP50Ms)} ms p50`;
     } else if (r.ttfb) {
       line += `TTFB p50 ${r.ttfb.subject.target} ${fmt(r.ttfb.subject.p50)} ms vs ${r.ttfb.baseline.target} ${fmt(r.ttfb.baseline.p50)} ms (${signed(r.comparison.addedP50Ms)} ms)`;

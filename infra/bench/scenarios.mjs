@@ -25,12 +25,23 @@
  * Every chat scenario's model is the mock upstream: bench.mjs starts the mesh with chat's
  * AI_PROVIDER=openai-compatible and OPENAI_BASE_URL pointing at it, and the baselines fetch the
  * same mock once, so both sides get the same answer from the same process.
+ *
+ * Target "gateway-untraced" (UNTRACED) is a second, identical mesh in its own workerd whose every
+ * worker runs with TRACING=off and USAGE_RECORDING=off (UNTRACED_VARS): the `observability-cost*`
+ * scenarios compare the same request on both meshes, so the ratio is what spans, Server-Timing
+ * and the usage points cost. Each mesh has its own key (`ctx.apiKeys[target]`).
  */
+
+/** The second mesh, with tracing and usage recording off in every worker. */
+export const UNTRACED = "gateway-untraced";
+export const UNTRACED_VARS = { TRACING: "off", USAGE_RECORDING: "off" };
 
 const bearer = (ctx) => ({ authorization: `Bearer ${ctx.apiKey}` });
 
 const json = { "content-type": "application/json" };
 const bearerJson = (ctx) => ({ ...bearer(ctx), ...json });
+/** The key of the mesh `target` (each mesh has its own key database). */
+const bearerOn = (target) => (ctx) => ({ authorization: `Bearer ${ctx.apiKeys[target]}` });
 
 /** Targets from ARCHITECTURE.md: gateway ≥ 50 % of bare throughput, ≤ 2 ms added p50. */
 const DEFAULT_TARGETS = { minThroughputRatio: 0.5, maxAddedP50Ms: 2 };
@@ -202,6 +213,29 @@ export const scenarios = [
         ctx.sessionPool.map((sessionId) => JSON.stringify({ message: MESSAGE, sessionId, stream: false })),
     },
     oneConnection: true,
+    targets: null,
+  },
+  {
+    name: "observability-cost",
+    description:
+      "POST /v1/chat/completions (non-stream) with tracing and usage recording on (the default mesh) vs the same mesh with TRACING=off and USAGE_RECORDING=off",
+    optional: true,
+    needs: ["apiKey"],
+    baseline: { ...completionsOf(UNTRACED, false), headers: (ctx) => ({ ...bearerOn(UNTRACED)(ctx), ...json }) },
+    subject: completionsOf("gateway", false),
+    oneConnection: true,
+    costRatios: true,
+    targets: null,
+  },
+  {
+    name: "observability-cost-tenant",
+    description:
+      "GET /v1/tenant with tracing and usage recording on (the default mesh) vs the same mesh with TRACING=off and USAGE_RECORDING=off",
+    optional: true,
+    needs: ["apiKey"],
+    baseline: { target: UNTRACED, method: "GET", path: "/v1/tenant", headers: bearerOn(UNTRACED) },
+    subject: { target: "gateway", method: "GET", path: "/v1/tenant", headers: bearer },
+    costRatios: true,
     targets: null,
   },
   {

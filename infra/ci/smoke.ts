@@ -4,13 +4,20 @@
  * (401) and with the other tenant's key (403), the official `openai` client against the
  * OpenAI-compatible API (openai-check.ts), tool calling — an HTTP tool registered and called by
  * the local model in a chat turn, and tool round trips with the openai client, the Vercel AI SDK
- * and LangChain (tools-check.ts) — then stops the mesh (its whole process group).
+ * and LangChain (tools-check.ts) — the platform as an MCP server with the MCP SDK's client
+ * (mcp-check.ts), OpenAI embeddings with the openai client and the Vercel AI SDK
+ * (embeddings-check.ts), speech with the openai client (speech-check.ts), and the usage console in
+ * headless Chromium (console-check.ts) — then stops the mesh (its whole process group).
  */
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { consoleCheck } from "./console-check";
+import { embeddingsCheck } from "./embeddings-check";
+import { mcpCheck } from "./mcp-check";
 import { openAiCheck } from "./openai-check";
+import { speechCheck } from "./speech-check";
 import { toolsCheck } from "./tools-check";
 
 const root = join(import.meta.dirname, "../..");
@@ -111,6 +118,10 @@ async function main(): Promise<void> {
     console.log(`smoke: made-up cf-connecting-ip headers are ignored (${limited} of 40 operator calls limited)`);
     await openAiCheck(url, keys.acme!);
     await toolsCheck(url, keys.acme!);
+    await mcpCheck(url, keys);
+    await embeddingsCheck(url, keys.acme!);
+    await speechCheck(url, keys.acme!);
+    await consoleCheck(url, keys);
     console.log("smoke: passed");
   } catch (error) {
     console.error(output.split("\n").slice(-40).join("\n"));

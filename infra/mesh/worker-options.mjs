@@ -83,7 +83,24 @@ export function builtWorkerOptions(name, { bindings = {} } = {}) {
   };
 }
 
-/** Options for every callee `name` binds (from the manifest), e.g. for a worker's own tests. */
+/** Every worker `name` reaches through its callees (from the manifest), callees' callees included. */
+function reachableCallees(name) {
+  const seen = new Set();
+  const visit = (worker) => {
+    for (const callee of workerNamed(worker).callees) {
+      if (seen.has(callee) || callee === name) continue;
+      seen.add(callee);
+      visit(callee);
+    }
+  };
+  visit(name);
+  return [...seen];
+}
+
+/**
+ * Options for every worker `name` reaches (its callees and theirs, from the manifest), e.g. for a
+ * worker's own tests: a callee that calls another worker needs it running beside it too.
+ */
 export function calleeWorkerOptions(name, overrides = {}) {
-  return workerNamed(name).callees.map((callee) => builtWorkerOptions(callee, overrides[callee] ?? {}));
+  return reachableCallees(name).map((callee) => builtWorkerOptions(callee, overrides[callee] ?? {}));
 }

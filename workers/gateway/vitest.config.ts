@@ -27,8 +27,9 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ["./test/setup/apply-migrations.ts"],
-      // A real HTTP server on 127.0.0.1 for tenant-defined HTTP tools to call.
-      globalSetup: ["./test/setup/tool-server.ts"],
+      // Real servers on 127.0.0.1: HTTP for tenant-defined HTTP tools to call, and an MCP server
+      // (built with the SDK) for tenants to register as a remote tool source.
+      globalSetup: ["./test/setup/tool-server.ts", "./test/setup/mcp-server.ts"],
       include: ["test/**/*.test.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,

@@ -9,7 +9,8 @@ const NO_KEY = "test/no-secret-key.integration.test.ts";
 /**
  * The tools worker with crispy-rag beside it as built for deploy (search_documents really
  * searches), real D1 and R2, and a real HTTP server on 127.0.0.1 for HTTP tools
- * (test/setup/tool-server.ts; reached through the default env's HTTP_TOOLS_LOOPBACK "allow").
+ * (test/setup/tool-server.ts) and real MCP servers built with the SDK (test/setup/mcp-server.ts),
+ * both reached through the default env's HTTP_TOOLS_LOOPBACK "allow".
  * Two projects: "tools" (everything, with a TOOLS_SECRET_KEY) and "tools-no-key" (the worker
  * without one: only what needs the key fails).
  */
@@ -26,7 +27,7 @@ function project(name: string, include: string[], exclude: string[], bindings: R
       name,
       include,
       exclude,
-      globalSetup: ["./test/setup/tool-server.ts"],
+      globalSetup: ["./test/setup/tool-server.ts", "./test/setup/mcp-server.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

@@ -1,7 +1,7 @@
 /**
  * @crispy/ai — the AI layer's public surface. Callers build a provider (`providerFromEnv(env)`),
  * wrap it once (`createAi(provider)`), pick models with `chooseModels(tenant.ai.chat, requested)`,
- * and call `chatStream` / `chat` / `embed` with the tenant's `CallMeta`. Nothing else is exported.
+ * and call `chatStream` / `chat` / `embed` / `speech` with the tenant's `CallMeta`. Nothing else is exported.
  */
 export { AiError } from "./types";
 export type {
@@ -18,6 +18,9 @@ export type {
   FinishReason,
   ResponseFormat,
   SamplingOptions,
+  SpeechFormat,
+  SpeechRequest,
+  SpeechResult,
   ToolCall,
   ToolChoice,
   ToolSpec,
@@ -35,6 +38,7 @@ export type { AiBinding, WorkersAiProviderOptions } from "./providers/workers-ai
 export { createOpenAiCompatibleProvider } from "./providers/openai-compatible";
 export type { FetchLike, OpenAiCompatibleOptions } from "./providers/openai-compatible";
 export { createLocalProvider } from "./providers/local";
+export { withWireToolNames } from "./tool-names";
 export type { LocalProviderOptions } from "./providers/local";
 export { estimatePromptTokens, estimateRequestTokens, estimateTokens } from "./tokens";
 export { withContext } from "./prompt";

@@ -3,7 +3,7 @@
  * (`@crispy/worker-kit/config`): `AI_PROVIDER` unset or "local" → the offline local provider
  * (`LOCAL_TOKEN_DELAY_MS` sets its per-token delay, default 0); "workers-ai" → the `AI` binding
  * through AI Gateway; "openai-compatible" → `OPENAI_BASE_URL` (+ `OPENAI_API_KEY` when the
- * endpoint needs one). An unknown name, a bad value or missing configuration throws a
+ * endpoint needs one); both remote ones get wire-safe tool names (tool-names.ts). An unknown name, a bad value or missing configuration throws a
  * ConfigError saying what to set: that is a deployment bug, not a runtime condition.
  */
 import { ConfigError, envEnum, envInt, envOptionalString, envOptionalUrl, parseEnv } from "@crispy/worker-kit/config";
@@ -11,6 +11,7 @@ import * as z from "zod/mini";
 import { createLocalProvider } from "./providers/local";
 import { createOpenAiCompatibleProvider } from "./providers/openai-compatible";
 import { type AiBinding, createWorkersAiProvider } from "./providers/workers-ai";
+import { withWireToolNames } from "./tool-names";
 import type { AiProvider } from "./types";
 
 export interface AiEnv {
@@ -41,16 +42,18 @@ export function providerFromEnv(env: AiEnv, worker = "ai"): AiProvider {
           `crispy-${worker} configuration: AI_PROVIDER is "workers-ai" but the AI binding is missing: add "ai": { "binding": "AI" } to wrangler.jsonc`,
         );
       }
-      return createWorkersAiProvider({ binding: env.AI });
+      return withWireToolNames(createWorkersAiProvider({ binding: env.AI }));
     case "openai-compatible":
       if (!config.OPENAI_BASE_URL) {
         throw new ConfigError(
           `crispy-${worker} configuration: AI_PROVIDER is "openai-compatible" but OPENAI_BASE_URL is not set (e.g. https://api.openai.com/v1)`,
         );
       }
-      return createOpenAiCompatibleProvider({
-        baseUrl: config.OPENAI_BASE_URL,
-        ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
-      });
+      return withWireToolNames(
+        createOpenAiCompatibleProvider({
+          baseUrl: config.OPENAI_BASE_URL,
+          ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
+        }),
+      );
   }
 }

@@ -14,6 +14,8 @@
  *   falls back: it is thrown as it is, so the caller can answer 400 naming the field.
  * - A first-output timeout aborts a silent attempt, which then counts as a retryable failure.
  *   Non-streaming calls (`chat`, `embed`) have a whole-call timeout (`requestTimeoutMs`) instead.
+ * - `speech` is like `embed`: one model, its retryable failures retried, and `requestTimeoutMs`
+ *   bounding the wait for the audio to start (not how long the audio then takes to stream).
  * - The caller's `signal` stops everything (the attempt, backoff waits) with `AiError("aborted")`.
  * - A consumer that stops iterating early (`break` / `return()`) cancels the upstream stream.
  * - When every model failed: `AiError("ai_unavailable", "all models failed: <model>: <reason>; …")`.
@@ -29,6 +31,8 @@ import {
   type ChatStreamEvent,
   type EmbedRequest,
   type EmbedResult,
+  type SpeechRequest,
+  type SpeechResult,
 } from "./types";
 
 export interface ResilienceOptions {
@@ -56,6 +60,8 @@ export interface ResilientAi {
   chat(request: ResilientChatRequest, meta: CallMeta): Promise<ChatResult>;
   /** Embeds with `request.model`, retrying transient failures. */
   embed(request: EmbedRequest, meta: CallMeta): Promise<EmbedResult>;
+  /** Speaks with `request.model`, retrying transient failures until the audio starts. */
+  speech(request: SpeechRequest, meta: CallMeta): Promise<SpeechResult>;
 }
 
 interface OpenStream {
@@ -228,6 +234,13 @@ export function createAi(provider: AiProvider, options: ResilienceOptions = {}):
     async embed(request, meta) {
       const { value } = await firstSuccess([request.model], request.signal, (model) =>
         withinTimeout(model, request.signal, (signal) => provider.embed({ ...request, signal }, meta)),
+      );
+      return value;
+    },
+
+    async speech(request, meta) {
+      const { value } = await firstSuccess([request.model], request.signal, (model) =>
+        withinTimeout(model, request.signal, (signal) => provider.speech({ ...request, signal }, meta)),
       );
       return value;
     },

@@ -126,6 +126,34 @@ export interface EmbedResult {
   usage: { promptTokens: number };
 }
 
+/** OpenAI's speech formats (`response_format` of `POST /v1/audio/speech`). */
+export type SpeechFormat = "mp3" | "opus" | "aac" | "flac" | "wav" | "pcm";
+
+export interface SpeechRequest {
+  model: string;
+  /** The text to speak (the caller bounds its length). */
+  input: string;
+  /** A voice of the model; which ones exist is the provider's to say (else "unsupported"). */
+  voice: string;
+  /** Absent: the model's own format (local: wav; Workers AI: mp3; OpenAI-compatible: the upstream's default). */
+  format?: SpeechFormat;
+  /** 0.25–4; absent means 1. A model without speed control refuses anything but 1. */
+  speed?: number;
+  /** Voice instructions, for models that take them (else "unsupported"). */
+  instructions?: string;
+  signal?: AbortSignal;
+}
+
+export interface SpeechResult {
+  /** The encoded audio, streamed (or whole, for providers that answer in one piece). */
+  audio: ReadableStream<Uint8Array> | Uint8Array;
+  /** e.g. "audio/wav", "audio/pcm", "audio/mpeg". */
+  contentType: string;
+  model: string;
+  /** Characters of the input spoken (what speech is budgeted by). */
+  characters: number;
+}
+
 /** Provider failures; `status` is the upstream HTTP status when there was one. */
 export class AiError extends Error {
   constructor(
@@ -146,4 +174,6 @@ export interface AiProvider {
   /** Streams events; the iterator ends after `done`. Cancelling the iterator cancels upstream. */
   chatStream(request: ChatRequest, meta: CallMeta): AsyncIterable<ChatStreamEvent>;
   embed(request: EmbedRequest, meta: CallMeta): Promise<EmbedResult>;
+  /** Resolves once the audio starts (before it is all produced); cancelling `audio` stops it. */
+  speech(request: SpeechRequest, meta: CallMeta): Promise<SpeechResult>;
 }

@@ -30,6 +30,15 @@ const ask = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => 
 const ECHO = (text: string) => `You said: "${text}". (local/echo-1 is an offline test model; it does not reason.)`;
 
 describe("local provider: the tool rule", () => {
+  it("calls a remote MCP tool by its dotted name, and not a plain tool whose name ends it", async () => {
+    const tools: ToolSpec[] = [
+      { name: "echo", parameters: object({ text: { type: "string" } }) },
+      { name: "docs.echo", parameters: object({ text: { type: "string" } }) },
+    ];
+    const result = await local.chat(ask('Use docs.echo {"text": "hi"} now', { tools }), meta);
+    expect(result.toolCalls?.map((call) => [call.name, call.arguments])).toEqual([["docs.echo", '{"text":"hi"}']]);
+  });
+
   it("calls a tool named in the message with the JSON object after its name, streamed or not", async () => {
     const request = ask('Please get_weather {"city": "Zürich"} for me');
     const result = await local.chat(request, meta);

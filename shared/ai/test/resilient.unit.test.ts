@@ -39,6 +39,11 @@ function recorder(failures: AiError[] = [], inner: AiProvider = createLocalProvi
       failNext();
       return inner.embed(request, callMeta);
     },
+    async speech(request, callMeta) {
+      calls.push({ model: request.model, ...(request.signal ? { signal: request.signal } : {}) });
+      failNext();
+      return inner.speech(request, callMeta);
+    },
   };
   const sleep = async (ms: number) => {
     sleeps.push(ms);
@@ -249,6 +254,63 @@ describe("createAi: chat and embed", () => {
     expect(result.vectors[0]).toHaveLength(384);
     expect(calls).toHaveLength(2);
     expect(sleeps).toHaveLength(1);
+  });
+});
+
+describe("createAi: speech", () => {
+  const speech = { model: "local/tts-1", input: "Hello there.", voice: "alloy" };
+  const bytesOf = async (audio: ReadableStream<Uint8Array> | Uint8Array) =>
+    new Uint8Array(await new Response(audio).arrayBuffer());
+
+  it("retries a transient failure, then returns the audio", async () => {
+    const { provider, calls, sleeps, sleep } = recorder([outage()]);
+    const result = await createAi(provider, { sleep }).speech(speech, meta);
+    const direct = await createLocalProvider().speech(speech, meta);
+    expect(await bytesOf(result.audio)).toEqual(await bytesOf(direct.audio));
+    expect(result).toMatchObject({ model: "local/tts-1", contentType: "audio/wav", characters: 12 });
+    expect(calls).toHaveLength(2);
+    expect(sleeps).toHaveLength(1);
+  });
+
+  it("throws unsupported at once, without retrying", async () => {
+    const { provider, calls, sleeps, sleep } = recorder();
+    const failure = await createAi(provider, { retries: 2, sleep })
+      .speech({ ...speech, format: "mp3" }, meta)
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "unsupported" });
+    expect((failure as AiError).message).toMatch(/^response_format: /);
+    expect(calls).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("times out a model whose audio never starts, but not audio that streams slowly once started", async () => {
+    const silent: AiProvider = {
+      ...createLocalProvider(),
+      speech: (request) =>
+        new Promise((_, reject) => request.signal?.addEventListener("abort", () => reject(new Error("aborted")))),
+    };
+    const failure = await createAi(silent, { retries: 0, requestTimeoutMs: 30 })
+      .speech(speech, meta)
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "ai_unavailable" });
+    expect((failure as AiError).message).toMatch(/did not answer within 30 ms/);
+
+    const slow: AiProvider = {
+      ...createLocalProvider(),
+      async speech(request) {
+        let sent = 0;
+        const audio = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            if (sent++ < 4) controller.enqueue(new Uint8Array([sent]));
+            else controller.close();
+          },
+        });
+        return { audio, contentType: "audio/pcm", model: request.model, characters: request.input.length };
+      },
+    };
+    const result = await createAi(slow, { retries: 0, requestTimeoutMs: 30 }).speech(speech, meta);
+    expect(await bytesOf(result.audio)).toEqual(new Uint8Array([1, 2, 3, 4]));
   });
 });
 

@@ -154,12 +154,13 @@ describe("workers-ai provider", () => {
     expect(binding.calls[0]?.options.gateway.metadata.tenantId).toBe("acme");
   });
 
-  it("refuses embeddings of a different width than requested", async () => {
+  it("refuses a width the model cannot produce as unsupported (a 400 naming dimensions)", async () => {
     const binding = fakeBinding(() => fixtureJson("workers-ai-embeddings.json"));
     const failure = await createWorkersAiProvider({ binding })
       .embed({ model: "@cf/baai/bge-base-en-v1.5", texts: ["a", "b"], dimensions: 384 }, meta)
       .catch((error: unknown) => error);
-    expect(failure).toMatchObject({ code: "bad_response", retryable: false });
+    expect(failure).toMatchObject({ code: "unsupported", retryable: false });
+    expect((failure as Error).message).toMatch(/^dimensions: .* produces 768-dimensional vectors, not 384$/);
   });
 
   it.each([

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { CHAT_LIMITS, SESSION_ID_PATTERN } from "./chat-limits";
-import { TOOL_NAME_PATTERN } from "./tool-limits";
+import { TOOL_NAME_PATTERN, TOOL_REF_MESSAGE, TOOL_REF_PATTERN } from "./tool-limits";
 import type { SearchSource } from "./retrieval";
 
 export const SessionIdSchema = z.string().regex(SESSION_ID_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -");
@@ -26,7 +26,9 @@ export const ChatBodySchema = z.strictObject({
    * The tool loop: on by default when the tenant enables tools and the key has the `tools` scope;
    * false turns it off for this turn, a list narrows it to those tools.
    */
-  tools: z.union([z.boolean(), z.array(z.string().regex(TOOL_NAME_PATTERN)).min(1).max(64)]).optional(),
+  tools: z
+    .union([z.boolean(), z.array(z.string().regex(TOOL_REF_PATTERN, TOOL_REF_MESSAGE)).min(1).max(64)])
+    .optional(),
 });
 export type ChatBody = z.output<typeof ChatBodySchema>;
 
@@ -173,7 +175,9 @@ export const OpenAiChatBodySchema = z
        * or a list of names) in a loop, returning the final answer; client `tools` still return to
        * the client.
        */
-      server_tools: z.union([z.boolean(), z.array(z.string().regex(TOOL_NAME_PATTERN)).min(1).max(64)]).optional(),
+      server_tools: z
+        .union([z.boolean(), z.array(z.string().regex(TOOL_REF_PATTERN, TOOL_REF_MESSAGE)).min(1).max(64)])
+        .optional(),
     },
     {
       error: (issue) =>
@@ -244,6 +248,8 @@ export interface ChatTurnReply {
   sources?: SearchSource[];
   /** For a turn that ran tools: each call and its result, in order. */
   tools?: ToolActivity[];
+  /** The turn's spans (ms by name: model, tool, …); the gateway moves them into Server-Timing. */
+  timings?: Record<string, number>;
 }
 
 /** One server-side tool call of a turn and its result (as in the SSE `tool_result` event). */

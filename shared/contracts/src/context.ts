@@ -2,6 +2,7 @@
  * The context the gateway resolves for every request and passes first to every RPC method.
  * Internal workers trust it because only the gateway can call them (no public routes).
  */
+import type { KeyLimits } from "./api";
 import type { TenantConfig } from "./tenant-config";
 
 export const SCOPES = ["chat", "search", "ingest", "tools", "admin"] as const;
@@ -17,5 +18,7 @@ export interface TenantContext {
   scopes: Scope[];
   /** The key's tool allow-list: only these tools may be listed or called; absent means any. */
   toolAllowList?: string[];
+  /** The key's own limits (request rate, token rate, budgets); absent: the tenant's only. */
+  keyLimits?: KeyLimits;
   config: TenantConfig;
 }

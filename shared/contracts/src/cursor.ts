@@ -1,13 +1,13 @@
 /**
  * Opaque page cursors. A cursor is the position of the last item of a page, tagged with what it
  * pages over (chat history seq, session directory position, document list position, tool
- * execution audit seq),
+ * execution audit seq, the gateway's admin audit seq),
  * base64url-encoded so clients treat it as a token.
  *
  * Invariant: `decodeCursor` returns null for anything `encodeCursor` did not produce for the same
  * kind, so a cursor from one listing cannot be replayed against another.
  */
-export type CursorKind = "history" | "sessions" | "docs" | "executions";
+export type CursorKind = "history" | "sessions" | "docs" | "executions" | "audit";
 
 export function encodeCursor(kind: CursorKind, position: number): string {
   return btoa(`${kind}:${position}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");

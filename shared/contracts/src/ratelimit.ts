@@ -1,5 +1,7 @@
 /** Contracts of the ratelimit worker's RPC surface, and of the budget a chat turn spends. */
+import type { KeyLimits } from "./api";
 import type { RpcResult } from "./errors";
+import type { RateLimitConfig, TenantConfig } from "./tenant-config";
 
 /** Who a request-rate limit applies to: an API key, or a client IP for unauthenticated routes. */
 export type RateLimitSubject = { kind: "key"; id: string } | { kind: "ip"; id: string };
@@ -102,3 +104,90 @@ export interface TurnGrant {
 
 /** The failure detail carrying the tokens a failed, caller-settled turn used. */
 export const USED_TOKENS_DETAIL = "usedTokens";
+
+// ─── An API key's own limits (docs/admission.md, "Per-key limits") ─────────────────────────────
+
+/** Which ledger a budget call is for: the tenant's, or the calling key's own (`${tenantId}:key:${keyId}`). */
+export type BudgetScope = "tenant" | "key";
+
+/** The request-rate limit a key's requests are admitted against: its own, never above the tenant's `perKey`. */
+export function keyRateLimit(config: TenantConfig, limits: KeyLimits | null | undefined): RateLimitConfig {
+  const perKey = config.rateLimits.perKey;
+  if (!limits || (limits.requestsPerMinute === undefined && limits.burst === undefined)) return perKey;
+  const perMinute = Math.min(limits.requestsPerMinute ?? perKey.perMinute, perKey.perMinute);
+  // Without a burst of its own, a key may spend at most a minute of its rate at once.
+  const burst = Math.min(limits.burst ?? perMinute, perKey.burst);
+  return { perMinute, burst };
+}
+
+/**
+ * The highest price per million tokens (prompt or completion) of any model a key's tokens can be
+ * spent on — every allowed chat model and the embeddings model — from the tenant's `pricing`; a
+ * model not priced there costs 0 (as in the usage reports). USD budgets are converted at this
+ * price: a conservative rule, since a token is never charged less than it can cost.
+ */
+export function maxPricePerMillionTokens(config: TenantConfig): number {
+  const pricing = config.pricing ?? {};
+  let max = 0;
+  for (const model of [...config.ai.chat.allowed, config.ai.embeddings.model]) {
+    const price = Object.hasOwn(pricing, model) ? pricing[model] : undefined;
+    if (price) max = Math.max(max, price.promptUsdPerMillion, price.completionUsdPerMillion);
+  }
+  return max;
+}
+
+/** What a key's own budget of one window is counted in: tokens, USD converted to tokens, or none (the tenant's only). */
+export type KeyBudgetUnit = "tokens" | "usd";
+
+/** A key's budgets as its QuotaLedger counts them: tokens per UTC day and month, and which limit binds each. */
+export interface KeyTokenBudgets {
+  dailyTokens: number;
+  monthlyTokens: number;
+  units: { daily: KeyBudgetUnit | null; monthly: KeyBudgetUnit | null };
+  /** USD per million tokens the USD budgets were converted at (0: no model is priced). */
+  pricePerMillion: number;
+}
+
+/** Tokens a USD amount buys at `pricePerMillion` (unbounded when nothing is priced). */
+export function usdToTokens(usd: number, pricePerMillion: number): number {
+  if (pricePerMillion <= 0) return Number.POSITIVE_INFINITY;
+  return Math.floor((usd * 1_000_000) / pricePerMillion + 1e-9);
+}
+
+/**
+ * A key's token budgets: per window the least of its token budget, its USD budget converted at
+ * `maxPricePerMillionTokens`, and the tenant's budget (a key never has more than its tenant).
+ * Null when the key has no budget that binds (none set, or only USD ones while nothing is
+ * priced): then it has no ledger of its own and costs no Durable Object call.
+ */
+export function keyTokenBudgets(config: TenantConfig, limits: KeyLimits | null | undefined): KeyTokenBudgets | null {
+  if (!limits) return null;
+  const pricePerMillion = maxPricePerMillionTokens(config);
+  const window = (tokens: number | undefined, usd: number | undefined, tenant: number) => {
+    const byTokens = tokens ?? Number.POSITIVE_INFINITY;
+    const byUsd = usd === undefined ? Number.POSITIVE_INFINITY : usdToTokens(usd, pricePerMillion);
+    const own = Math.min(byTokens, byUsd);
+    const unit: KeyBudgetUnit | null = own === Number.POSITIVE_INFINITY ? null : byUsd < byTokens ? "usd" : "tokens";
+    return { tokens: Math.min(own, tenant), unit };
+  };
+  const daily = window(limits.dailyTokens, limits.dailyUsd, config.budgets.dailyTokens);
+  const monthly = window(limits.monthlyTokens, limits.monthlyUsd, config.budgets.monthlyTokens);
+  if (daily.unit === null && monthly.unit === null) return null;
+  return {
+    dailyTokens: daily.tokens,
+    monthlyTokens: monthly.tokens,
+    units: { daily: daily.unit, monthly: monthly.unit },
+    pricePerMillion,
+  };
+}
+
+/** What a key's token-rate limit said about one charge (a GCRA over tokens, burst = one minute of it). */
+export interface TokenRateCharge {
+  allowed: boolean;
+  /** The key's tokens per minute. */
+  limit: number;
+  /** Tokens that could still be charged right now. */
+  remaining: number;
+  /** Milliseconds until `tokens` could be charged, when refused; else 0. */
+  retryAfterMs: number;
+}

@@ -163,4 +163,6 @@ export interface SearchAnswer {
   found: boolean;
   cached: boolean;
   model: string;
+  /** The search's spans (ms by name: retrieve, model); the gateway moves them into Server-Timing. */
+  timings?: Record<string, number>;
 }

@@ -54,6 +54,12 @@ const TOOLS_DEFAULTS = {
   maxResponseBytes: 256 * 1024,
 };
 
+/** A model's price in USD per million tokens, prompt and completion apart. */
+const ModelPrice = z.strictObject({
+  promptUsdPerMillion: z.number().min(0).max(10_000),
+  completionUsdPerMillion: z.number().min(0).max(10_000),
+});
+
 const RateLimit = z.strictObject({
   perMinute: z.number().int().min(1).max(1_000_000),
   burst: z.number().int().min(1).max(100_000),
@@ -81,6 +87,10 @@ export const TenantConfigSchema = z
         model: ModelId,
         dimensions: z.number().int().min(8).max(4096),
       }),
+      /** `POST /v1/audio/speech`: the default model (OpenAI's tts-1 etc. map to it) and the allow-list. */
+      speech: z
+        .strictObject({ default: ModelId, allowed: z.array(ModelId).min(1) })
+        .default({ default: "local/tts-1", allowed: ["local/tts-1"] }),
     }),
     rateLimits: z.strictObject({
       perKey: RateLimit,
@@ -114,8 +124,21 @@ export const TenantConfigSchema = z
       })
       .default({ chat: true, search: true, ingest: true, tools: false, ragByDefault: false }),
     tools: ToolsConfig.default(TOOLS_DEFAULTS),
+    /**
+     * What each model costs (usage reports' `costUsd`); a model not listed costs 0, so the local
+     * models are free unless priced here. Applied when a call is recorded: a price change does not
+     * rewrite past costs.
+     */
+    pricing: z.record(ModelId, ModelPrice).default({}),
   })
   .superRefine((config, ctx) => {
+    if (!config.ai.speech.allowed.includes(config.ai.speech.default)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ai", "speech", "default"],
+        message: `default speech model "${config.ai.speech.default}" is not in ai.speech.allowed`,
+      });
+    }
     const allowed = new Set(config.ai.chat.allowed);
     if (!allowed.has(config.ai.chat.default)) {
       ctx.addIssue({
@@ -152,3 +175,4 @@ export const TenantConfigSchema = z
 /** A complete tenant config, defaults applied. */
 export type TenantConfig = z.output<typeof TenantConfigSchema>;
 export type RateLimitConfig = z.output<typeof RateLimit>;
+export type ModelPrice = z.output<typeof ModelPrice>;

@@ -44,3 +44,11 @@ export type BuiltinToolName = (typeof BUILTIN_TOOLS)[number];
 
 /** OpenAI's rule for function names: letters, digits, `_` and `-`, 1-64 characters. */
 export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * A name in the tenant's registry: a built-in or HTTP tool (TOOL_NAME_PATTERN), or a remote MCP
+ * server's tool as `<server>.<tool>` (server: 1-32 of a-z 0-9 -), 64 characters in all. Models
+ * get such names wire-safe (`.` → `__`, @crispy/ai tool-names.ts); clients use them as they are.
+ */
+export const TOOL_REF_PATTERN = /^(?=.{1,64}$)(?:[a-z0-9-]{1,32}\.)?[A-Za-z0-9_-]{1,64}$/;
+export const TOOL_REF_MESSAGE = "must be a tool name (1-64 characters of A-Z a-z 0-9 _ -) or <server>.<tool>";

@@ -6,7 +6,7 @@
  * any branch containing `unknown`, and the model sees text anyway.
  */
 import { z } from "zod";
-import { BUILTIN_TOOLS, TOOL_LIMITS, TOOL_NAME_PATTERN } from "./tool-limits";
+import { BUILTIN_TOOLS, TOOL_LIMITS, TOOL_NAME_PATTERN, TOOL_REF_MESSAGE, TOOL_REF_PATTERN } from "./tool-limits";
 import { SessionIdSchema } from "./chat";
 import type { SessionSummary } from "./chat";
 
@@ -89,7 +89,7 @@ export const ExecuteToolBodySchema = z.strictObject({
 
 /** The seeds' `POST /tools/exec`. */
 export const ToolExecBodySchema = z.strictObject({
-  name: z.string().regex(TOOL_NAME_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -"),
+  name: z.string().regex(TOOL_REF_PATTERN, TOOL_REF_MESSAGE),
   input: z.record(z.string(), z.unknown()).default({}),
   sessionId: SessionIdSchema.optional(),
 });
@@ -97,7 +97,7 @@ export const ToolExecBodySchema = z.strictObject({
 export const ExecutionsQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(TOOL_LIMITS.maxPageSize).default(TOOL_LIMITS.defaultPageSize),
-  tool: z.string().regex(TOOL_NAME_PATTERN).optional(),
+  tool: z.string().regex(TOOL_REF_PATTERN, TOOL_REF_MESSAGE).optional(),
 });
 export type ExecutionsQuery = z.output<typeof ExecutionsQuerySchema>;
 
@@ -107,7 +107,9 @@ export interface ToolSummary {
   description: string;
   /** JSON Schema (object) of the input, as JSON text. */
   parametersJson: string;
-  kind: "builtin" | "http";
+  kind: "builtin" | "http" | "mcp";
+  /** For a remote MCP server's tool (named `<server>.<tool>`): the server and the tool's own name. */
+  mcp?: { server: string; tool: string };
   /** For an HTTP tool: where it goes (the secret never appears). */
   http?: {
     url: string;
@@ -146,6 +148,8 @@ export interface ToolExecution {
   truncated: boolean;
   durationMs: number;
   outputBytes: number;
+  /** The call's spans (ms by name: tool, audit); the gateway moves them into Server-Timing. */
+  timings?: Record<string, number>;
 }
 
 /** An audit row: every execution, allowed or not. */

@@ -1,2 +1,4 @@
 export * from "./trace";
 export * from "./log";
+export * from "./spans";
+export * from "./tracing";

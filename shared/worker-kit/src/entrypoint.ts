@@ -25,8 +25,12 @@ export interface RpcContract {
   methods: string[];
 }
 
-/** The methods of the base, which every worker has and which the guard leaves as they are. */
-const BASE_METHODS = new Set(["constructor", "fetch", "ping", "contract"]);
+/**
+ * The methods the guard leaves as they are and contract() does not list: the base's, which every
+ * worker has, and the runtime's event handlers (a `scheduled` cron handler takes the runtime's
+ * controller, not a tenant context).
+ */
+const BASE_METHODS = new Set(["constructor", "fetch", "ping", "contract", "scheduled", "queue", "tail", "email"]);
 const guarded = new WeakSet<object>();
 
 /**

@@ -19,6 +19,7 @@ import {
   type SamplingOptions,
   type ToolSpec,
 } from "@crispy/ai";
+import { Spans, type SpanTimings, traceIdOf, tracingOn } from "@crispy/observability";
 import { stubFor } from "@crispy/worker-kit";
 import {
   fail,
@@ -40,6 +41,7 @@ import type { NewMessage } from "./messages";
 import { completionOf, type OpenAiChatCompletion } from "./openai";
 import { SseStream } from "./sse";
 import { type ServerTools, serverTools } from "./tools";
+import { modelCallLog } from "./usage";
 import {
   MAX_COMPLETION_TOKENS,
   newMessages,
@@ -50,6 +52,9 @@ import {
   type TurnTools,
 } from "./turn";
 
+/** A non-streamed completion as returned over RPC: the gateway moves `timings` into Server-Timing. */
+export type TimedCompletion = OpenAiChatCompletion & { timings?: SpanTimings };
+
 export async function startCompletion(
   env: ChatEnv,
   ctx: ExecutionContext,
@@ -57,7 +62,7 @@ export async function startCompletion(
   body: OpenAiChatBody,
   grant: TurnGrant,
   format: StreamFormat,
-): Promise<RpcResult<StartedStream | OpenAiChatCompletion>> {
+): Promise<RpcResult<StartedStream | TimedCompletion>> {
   const models = modelsFor(tenant, body.model);
   if (!models.ok) return models;
   const sessionId = body.session_id ?? null;
@@ -91,6 +96,9 @@ export async function startCompletion(
     }),
     signal: controller.signal,
     reservation: reservation.value,
+    usage: modelCallLog(env, (work) => ctx.waitUntil(work), tenant),
+    spans: tracingOn("chat", env) ? new Spans() : null,
+    traceId: traceIdOf(tenant.traceparent),
     ...(tools.value ? { tools: tools.value } : {}),
     ...(body.temperature != null ? { temperature: body.temperature } : {}),
     ...(body.response_format ? { responseFormat: responseFormatOf(body.response_format) } : {}),
@@ -113,7 +121,9 @@ export async function startCompletion(
     if (!outcome.ok) {
       return fail(outcome.failure.code, outcome.failure.message, { [USED_TOKENS_DETAIL]: reservation.value.used });
     }
-    return ok(completionOf(id, created, outcome.reply));
+    const completion: TimedCompletion = completionOf(id, created, outcome.reply);
+    if (outcome.reply.timings) completion.timings = outcome.reply.timings;
+    return ok(completion);
   }
 
   const sse = new SseStream(format, {

@@ -13,7 +13,7 @@
  * - A session is listed from its first committed turn on (`create`, by its ChatSession); a turn
  *   that fails or is aborted before leaves no entry.
  * - Only the ChatSession of a session (after a commit, reset or expiry) and the chat entrypoint
- *   (delete) write here.
+ *   (delete, tenant erasure: erase.ts) write here.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -140,6 +140,33 @@ export class SessionDirectory extends DurableObject<ChatEnv> {
       items: items.map(summaryOf),
       nextCursor: more ? encodeCursor("sessions", items.at(-1)!.position) : null,
     });
+  }
+
+  /** Erasure (erase.ts): the ids of up to `limit` sessions, least recently updated first. */
+  async oldest(limit: number): Promise<string[]> {
+    return this.#sql
+      .exec<{ id: string }>("SELECT id FROM sessions ORDER BY position LIMIT ?", limit)
+      .toArray()
+      .map((row) => row.id);
+  }
+
+  /** Erasure: unlists sessions whose storage is already gone. */
+  async removeMany(sessionIds: string[]): Promise<void> {
+    for (const id of sessionIds) this.#sql.exec("DELETE FROM sessions WHERE id = ?", id);
+  }
+
+  /** Erasure: how many sessions are listed. */
+  async size(): Promise<number> {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sessions").one().n;
+  }
+
+  /** Erasure: deletes the directory's whole storage if it lists no session; false (nothing deleted) if it does. */
+  async eraseIfEmpty(): Promise<boolean> {
+    if ((await this.size()) > 0) return false;
+    await this.ctx.storage.deleteAll();
+    // The tables again, empty, so this instance keeps working (a tenant id used again starts empty).
+    this.#migrate();
+    return true;
   }
 
   #migrate(): void {

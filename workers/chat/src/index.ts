@@ -11,11 +11,13 @@
  *   "ai_unavailable", "bad_request"); a streamed turn that fails after streaming began reports an
  *   `error` event in the stream instead.
  * - Cancelling a returned `body` aborts the model call; the turn commits nothing and settles.
+ * - `eraseTenant` (erase.ts) answers only the erasure context: it erases every session the
+ *   directory lists, then the directory.
  *
  * The entrypoint is thin: it resolves which session a call is about through the tenant's
  * SessionDirectory (a session id the directory does not hold is "not_found" before any
  * ChatSession is touched), then hands the work to that ChatSession (turns, history, reset,
- * delete) or to completions.ts (stateless calls).
+ * delete), to completions.ts (stateless calls) or to speech.ts (text-to-speech, no session).
  *
  * Offline by default: AI_PROVIDER "local" needs no account or network, for `pnpm dev` and tests.
  * Production deploys with `wrangler deploy --env production`, whose `env.production` block in
@@ -29,6 +31,8 @@ import {
   ok,
   type ChatTurnInput,
   type ChatTurnReply,
+  type EraseReport,
+  type EraseRequest,
   type MessageRecord,
   type OpenAiChatBody,
   type Page,
@@ -37,6 +41,8 @@ import {
   type RpcError,
   type RpcResult,
   type SessionSummary,
+  type SpeechAudio,
+  type SpeechBody,
   type StartedStream,
   type StreamFormat,
   type TenantContext,
@@ -44,12 +50,13 @@ import {
 } from "@crispy/contracts";
 import { InternalEntrypoint, idForMessage, stubFor } from "@crispy/worker-kit";
 import { grantProblem, keep } from "./budget";
-import { startCompletion } from "./completions";
+import { startCompletion, type TimedCompletion } from "./completions";
+import { eraseTenant } from "./erase";
 import { newSessionId } from "./ids";
 import { asFormat, completionBodyProblem, formatProblem, turnInputProblem } from "./input";
 import { SessionDirectory } from "./directory";
 import { ChatSession, type SessionTarget } from "./session";
-import type { OpenAiChatCompletion } from "./openai";
+import { speak } from "./speech";
 
 function notFound(sessionId: unknown): { ok: false; error: RpcError } {
   return fail("not_found", `session "${idForMessage(sessionId)}" does not exist`);
@@ -99,10 +106,15 @@ export default class ChatService extends InternalEntrypoint<ChatEnv> {
     body: OpenAiChatBody,
     grant: TurnGrant,
     format: StreamFormat = "openai",
-  ): Promise<RpcResult<StartedStream | OpenAiChatCompletion>> {
+  ): Promise<RpcResult<StartedStream | TimedCompletion>> {
     const problem = completionBodyProblem(body) ?? formatProblem(format) ?? grantProblem(grant);
     if (problem) return fail("bad_request", problem);
     return startCompletion(this.env, this.ctx, tenant, body, grant, asFormat(format));
+  }
+
+  /** OpenAI-style text-to-speech with the tenant's speech model; the audio streams as it is made. */
+  async speech(tenant: TenantContext, body: SpeechBody): Promise<RpcResult<SpeechAudio>> {
+    return speak(this.env, this.ctx, tenant, body);
   }
 
   /** One page of the tenant's sessions, most recently updated first. */
@@ -130,6 +142,11 @@ export default class ChatService extends InternalEntrypoint<ChatEnv> {
     await stubFor(this.env.CHAT_SESSION, tenant.tenantId, sessionId).reset(tenant, sessionId);
     const summary = await stubFor(this.env.SESSION_DIRECTORY, tenant.tenantId).get(sessionId);
     return summary ? ok(summary) : notFound(sessionId);
+  }
+
+  /** Tenant erasure (the gateway's erasure job only): one batch of the tenant's sessions, or a count of what is left. */
+  async eraseTenant(tenant: TenantContext, request?: EraseRequest): Promise<RpcResult<EraseReport>> {
+    return eraseTenant(this.env, tenant, request);
   }
 
   /** The session a turn goes to: a fresh id when none is given, else one the tenant holds. */

@@ -60,6 +60,7 @@ import { Mutex } from "./mutex";
 import { NOTHING_RETRIEVED, retrieveFor, wantsRag } from "./retrieval";
 import { SseStream, type TurnObserver, type TurnSummary } from "./sse";
 import { type ServerTools, serverTools } from "./tools";
+import { modelCallLog } from "./usage";
 import {
   MAX_COMPLETION_TOKENS,
   newMessages,
@@ -208,6 +209,14 @@ export class ChatSession extends DurableObject<ChatEnv> {
     await this.#wipe();
   }
 
+  /** Tenant erasure (erase.ts): like `destroy`; returns how many messages were deleted. */
+  async erase(): Promise<number> {
+    this.#abortTurns({ code: "not_found", message: "the tenant's data was erased during the turn" });
+    const messages = this.#store.count();
+    await this.#wipe();
+    return messages;
+  }
+
   /** Retention: deletes the session once its expiry has passed, else re-arms for it. */
   override async alarm(): Promise<void> {
     const session = this.#store.session();
@@ -290,6 +299,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
             meta: callMeta(tenant, { turnId, sessionId }),
             signal: turn.controller.signal,
             reservation: turn.reservation,
+            usage: modelCallLog(this.env, (work) => this.ctx.waitUntil(work), tenant),
             context: retrieved.context,
             ...(turn.tools ? { tools: this.#turnTools(turn, turn.tools) } : {}),
           },

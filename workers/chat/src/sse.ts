@@ -3,13 +3,14 @@
  * - "events" (the platform's): every event has `id: <n>` (1, 2, …); `event: token` with
  *   `{"token"}`; in a tool loop `event: tool_call` with `{id, name, arguments}` and
  *   `event: tool_result` with `{id, name, status, output, truncated, durationMs, executionId}`;
- *   then `event: done` with `{turnId, sessionId, model, usage}`, or `event: error` with
- *   `{code, message}`.
+ *   then `event: done` with `{turnId, sessionId, model, usage, timings?}` (`timings`: the turn's
+ *   spans in ms — model, ttft, tool; docs/observability.md), or `event: error` with `{code, message}`.
  * - "openai": `chat.completion.chunk` objects (a role chunk once the model is known, one chunk per
  *   token, for each client-side tool call a chunk with its `tool_calls[i]` id/type/name and empty
  *   arguments then one with the arguments, a final chunk with `finish_reason` ("tool_calls" after
  *   tool calls), an optional usage chunk (`choices: []`), then
- *   `data: [DONE]`; a failure is `data: {"error": {message, type, code}}` and no [DONE].
+ *   `data: [DONE]`; a failure is `data: {"error": {message, type, code}}` and no [DONE]. Every
+ *   chunk stays exactly OpenAI-shaped: this dialect carries no timings.
  *
  * The bytes go through the kit's SseWriter: a frame is written at once (frames written while the
  * reader is still taking the last write go out together as one write),
@@ -19,6 +20,7 @@
  */
 import type { FinishReason, ToolCall } from "@crispy/ai";
 import type { ErrorCode, SearchSource, StreamFormat, TokenUsage } from "@crispy/contracts";
+import type { SpanTimings } from "@crispy/observability";
 import { SseWriter, sseFrame } from "@crispy/worker-kit";
 import type { ToolResult } from "./turn";
 
@@ -31,6 +33,8 @@ export interface TurnSummary {
   finishReason: FinishReason;
   /** The sources of a RAG turn (also sent in the `sources` event before the first token). */
   sources?: SearchSource[];
+  /** The turn's spans (else those reported to the stream as an observer). */
+  timings?: SpanTimings;
 }
 
 /** Receives a running turn's progress: the model that answers (once), then tokens and tool calls. */
@@ -43,6 +47,8 @@ export interface TurnObserver {
   toolCall(call: ToolCall, serverSide: boolean): void;
   /** The result of a server-side call, before the model's next call. */
   toolResult(result: ToolResult): void;
+  /** The finished turn's spans, before it commits. */
+  timings?(timings: SpanTimings): void;
 }
 
 /** Formats a turn's events into SSE frames. */
@@ -74,8 +80,15 @@ function eventsDialect(): Dialect {
         durationMs: result.durationMs,
         executionId: result.executionId,
       }),
-    done: ({ turnId, sessionId, model, usage, sources }) =>
-      event("done", { turnId, sessionId, model, usage, ...(sources ? { sources } : {}) }),
+    done: ({ turnId, sessionId, model, usage, sources, timings }) =>
+      event("done", {
+        turnId,
+        sessionId,
+        model,
+        usage,
+        ...(sources ? { sources } : {}),
+        ...(timings ? { timings } : {}),
+      }),
     error: (code, message) => event("error", { code, message }),
   };
 }
@@ -166,6 +179,7 @@ export interface SseOptions {
 export class SseStream implements TurnObserver {
   readonly #dialect: Dialect;
   readonly #writer: SseWriter;
+  #timings: SpanTimings | undefined;
 
   constructor(format: StreamFormat, options: SseOptions) {
     this.#dialect =
@@ -199,9 +213,14 @@ export class SseStream implements TurnObserver {
     this.#writer.write(this.#dialect.toolResult(result));
   }
 
+  timings(timings: SpanTimings): void {
+    this.#timings = timings;
+  }
+
   /** Ends the stream after a committed turn. */
   done(summary: TurnSummary): void {
-    this.#writer.end(this.#dialect.done(summary));
+    const timings = summary.timings ?? this.#timings;
+    this.#writer.end(this.#dialect.done(timings ? { ...summary, timings } : summary));
   }
 
   /** Ends the stream after a failed turn (nothing was committed). */

@@ -25,6 +25,9 @@
  *   model calls produced when a failure or abort comes after the first output (the model ran);
  *   released when nothing was produced.
  * - A turn that was aborted before its turn came (queued behind another) never calls the model.
+ * - Every model call is noted in `usage` with the tokens the budget is charged for it (a call cut
+ *   short by a failure or a client disconnect: what it produced until then), and the notes are sent
+ *   once, when the turn ends, however it ends (usage.ts).
  */
 import {
   AiError,
@@ -43,8 +46,15 @@ import {
   type ToolSpec,
   withContext,
 } from "@crispy/ai";
-import { CHAT_LIMITS, type ErrorCode, type TokenUsage, type ToolExecutionStatus } from "@crispy/contracts";
-import { log } from "@crispy/observability";
+import {
+  CHAT_LIMITS,
+  type ErrorCode,
+  type ModelCallLog,
+  type ModelOutcome,
+  type TokenUsage,
+  type ToolExecutionStatus,
+} from "@crispy/contracts";
+import { log, now, Spans, type SpanTimings } from "@crispy/observability";
 import type { TurnTokens } from "./budget";
 import type { ContextWindow } from "./context-window";
 import type { NewMessage } from "./messages";
@@ -93,6 +103,8 @@ export interface ModelReply {
   transcript: ChatMessage[];
   usage: TokenUsage;
   finishReason: FinishReason;
+  /** The turn's spans: `model` (its model calls), `ttft` (streamed: to the first token), `tool` (its tool rounds). */
+  timings?: SpanTimings;
 }
 
 export interface TurnCall {
@@ -110,6 +122,12 @@ export interface TurnCall {
   responseFormat?: ResponseFormat;
   stop?: string[];
   sampling?: SamplingOptions;
+  /** Where the turn's model calls are noted for usage reports (flushed when the turn ends). */
+  usage?: ModelCallLog;
+  /** Where the turn's spans go (null: TRACING is "off"; absent: a recorder of its own). */
+  spans?: Spans | null;
+  /** The request's trace id, for the turn's log lines. */
+  traceId?: string;
 }
 
 export type TurnOutcome = { ok: true; reply: ModelReply } | { ok: false; failure: TurnFailure };
@@ -145,6 +163,19 @@ export async function runTurn(
   commit: (reply: ModelReply) => Promise<TurnFailure | null>,
   observer: TurnObserver | null,
 ): Promise<TurnOutcome> {
+  try {
+    return await runModelCalls(call, prompt, commit, observer);
+  } finally {
+    call.usage?.flush();
+  }
+}
+
+async function runModelCalls(
+  call: TurnCall,
+  prompt: () => ContextWindow,
+  commit: (reply: ModelReply) => Promise<TurnFailure | null>,
+  observer: TurnObserver | null,
+): Promise<TurnOutcome> {
   const { signal, reservation } = call;
   if (signal.aborted) {
     await reservation.release();
@@ -162,6 +193,23 @@ export async function runTurn(
 
   // The tokens an unfinished call used, for settling after a failure.
   let pending = 0;
+  const spans = call.spans === undefined ? new Spans() : call.spans;
+  // The model call under way, for its usage note.
+  let inCall: { started: number; prompt: number; completion: number; firstAt: number | null } | null = null;
+  const note = (modelId: string, promptTokens: number, completionTokens: number, outcome: ModelOutcome) => {
+    if (!inCall) return;
+    call.usage?.add({
+      ts: inCall.started,
+      model: modelId,
+      promptTokens: Math.max(0, Math.round(promptTokens)),
+      completionTokens: Math.max(0, Math.round(completionTokens)),
+      latencyMs: Math.max(0, Date.now() - inCall.started),
+      ttftMs: inCall.firstAt === null ? null : Math.max(0, inCall.firstAt - inCall.started),
+      cacheHit: false,
+      outcome,
+    });
+    inCall = null;
+  };
   const close = async (): Promise<void> => {
     if (produced) await reservation.settle(spent.totalTokens + pending);
     else await reservation.release();
@@ -191,6 +239,8 @@ export async function runTurn(
         ...(call.sampling ? { sampling: call.sampling } : {}),
       };
       pending = promptTokens;
+      inCall = { started: Date.now(), prompt: promptTokens, completion: 0, firstAt: null };
+      const modelStarted = now();
       const answer = await askModel(
         call,
         request,
@@ -199,14 +249,22 @@ export async function runTurn(
         (first) => {
           if (model === null) {
             model = first;
+            // Only a streamed call has a first token before its end; the first call's is the turn's.
+            if (observer) spans?.once("ttft", now() - modelStarted);
             observer?.model(first);
           }
           produced = true;
         },
         (tokens) => {
           pending = promptTokens + tokens;
+          if (inCall) {
+            inCall.completion = tokens;
+            inCall.firstAt ??= Date.now();
+          }
         },
       );
+      spans?.end("model", modelStarted);
+      note(answer.model, answer.usage.promptTokens, answer.usage.completionTokens, "ok");
       pending = 0;
       spent.promptTokens += answer.usage.promptTokens;
       spent.completionTokens += answer.usage.completionTokens;
@@ -231,8 +289,10 @@ export async function runTurn(
           usage: spent,
           finishReason:
             clientCalls.length > 0 ? "tool_calls" : answer.finishReason === "tool_calls" ? "stop" : answer.finishReason,
+          ...(spans ? { timings: spans.timings() } : {}),
         };
         if (signal.aborted) throw new AbortedTurn();
+        if (reply.timings) observer?.timings?.(reply.timings);
         const problem = await commit(reply);
         await reservation.settle(spent.totalTokens);
         return problem ? { ok: false, failure: problem } : { ok: true, reply };
@@ -241,7 +301,9 @@ export async function runTurn(
       // A round of server-side tools: run them (side by side), then give the model their results.
       rounds += 1;
       for (const toolCall of serverCalls) observer?.toolCall(toolCall, true);
+      const toolsStarted = now();
       const results = await Promise.all(serverCalls.map((toolCall) => tools!.execute(toolCall)));
+      spans?.end("tool", toolsStarted);
       if (signal.aborted) throw new AbortedTurn();
       for (const result of results) {
         observer?.toolResult(result);
@@ -249,6 +311,16 @@ export async function runTurn(
       }
     }
   } catch (error) {
+    // Noted as the budget charges it: what the call produced, or nothing when the turn produced nothing.
+    const cut = inCall as { prompt: number; completion: number } | null;
+    if (cut) {
+      note(
+        model ?? call.models[0] ?? "unknown",
+        produced ? cut.prompt : 0,
+        produced ? cut.completion : 0,
+        signal.aborted || error instanceof AbortedTurn ? "aborted" : "error",
+      );
+    }
     await close();
     if (signal.aborted || error instanceof AbortedTurn) return { ok: false, failure: abortFailure(signal) };
     if (error instanceof AiError && error.code === "unsupported") {
@@ -258,6 +330,7 @@ export async function runTurn(
     log("warn", "chat.model_failed", {
       tenantId: call.meta.tenantId,
       requestId: call.meta.requestId,
+      traceId: call.traceId ?? "-",
       models: call.models,
       afterFirstToken: produced,
       reason,

@@ -39,6 +39,8 @@ describe("stream (events format)", () => {
         completionTokens: messages[1]!.tokens,
         totalTokens: done!.usage.promptTokens + messages[1]!.tokens,
       },
+      // The turn's spans: the model call and its time to first token.
+      timings: { model: expect.any(Number), ttft: expect.any(Number) },
     });
     expect(done!.usage.completionTokens).toBeGreaterThan(0);
   });

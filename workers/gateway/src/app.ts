@@ -1,18 +1,22 @@
 /**
  * The request pipeline around the router: request id and trace context in, CORS preflight,
  * routing, the single error mapping (every failure, including unexpected exceptions, leaves as
- * the one JSON error shape with the request id), response headers, and one access-log line.
+ * the one JSON error shape with the request id), response headers (`Server-Timing` on every
+ * response, see http/timing.ts), one access-log line per request and one more per server-side
+ * failure, each with the tenant, request and trace ids.
  */
 import type { TenantConfig } from "@crispy/contracts";
-import { log, requestIdFrom, traceFrom } from "@crispy/observability";
+import { log, requestIdFrom, Spans, traceFrom, tracingOn } from "@crispy/observability";
 import { ConfigError } from "@crispy/worker-kit";
 import { namedTenant } from "./auth/authenticate";
 import { configOf } from "./config";
 import { applyCors, isOriginAllowed, preflightResponse } from "./http/cors";
-import { errorResponse, HttpError, upstreamFailure } from "./http/errors";
+import { errorResponse, HttpError, statusOf, upstreamFailure } from "./http/errors";
+import { serverTimingOf, takeTimings } from "./http/timing";
 import { applyRateLimitHeaders } from "./limits";
 import { router } from "./router";
 import type { RequestState } from "./state";
+import { recordRequestUsage } from "./usage/record";
 
 function isPreflight(request: Request): boolean {
   return (
@@ -40,19 +44,37 @@ function preflight(request: Request, state: RequestState): Response {
 
 function toErrorResponse(error: unknown, state: RequestState): Response {
   if (error instanceof ConfigError) {
-    log("error", "gateway_misconfigured", { tenantId: "-", requestId: state.requestId, message: error.message });
+    log("error", "gateway_misconfigured", {
+      tenantId: "-",
+      requestId: state.requestId,
+      traceId: state.trace.traceId,
+      message: error.message,
+    });
     return errorResponse(
       "internal",
       `the gateway is misconfigured (${error.variables.join(", ")}); the operator must fix its configuration`,
       state.requestId,
     );
   }
-  if (error instanceof HttpError)
+  if (error instanceof HttpError) {
+    // A refusal of the client's request is in the access line's status; a failure on our side
+    // (an internal worker's or the model's, 5xx) gets its own line with its code.
+    if (statusOf(error.code) >= 500) {
+      log("error", "request_failed", {
+        tenantId: state.tenant?.id ?? "-",
+        requestId: state.requestId,
+        traceId: state.trace.traceId,
+        code: error.code,
+        message: error.message,
+      });
+    }
     return errorResponse(error.code, error.message, state.requestId, error.details, error.headers);
+  }
   const upstream = upstreamFailure(error);
   log("error", upstream ? "upstream_exception" : "unhandled_exception", {
     tenantId: state.tenant?.id ?? "-",
     requestId: state.requestId,
+    traceId: state.trace.traceId,
     message: error instanceof Error ? error.message : String(error),
     stack: error instanceof Error ? error.stack : undefined,
   });
@@ -62,7 +84,9 @@ function toErrorResponse(error: unknown, state: RequestState): Response {
 
 function finalize(response: Response, request: Request, state: RequestState): Response {
   const headers = response.headers;
+  const ms = Date.now() - state.startedAt;
   headers.set("x-request-id", state.requestId);
+  headers.set("server-timing", serverTimingOf(state.spans, ms));
   applyRateLimitHeaders(headers, state);
   if (state.origin !== null && isOriginAllowed(state.origin, state.tenant)) applyCors(headers, state.origin);
   log("info", "request", {
@@ -73,7 +97,7 @@ function finalize(response: Response, request: Request, state: RequestState): Re
     path: new URL(request.url).pathname,
     status: response.status,
     keyId: state.key?.id,
-    ms: Date.now() - state.startedAt,
+    ms,
   });
   return response;
 }
@@ -90,15 +114,17 @@ export async function handle(request: Request, env: GatewayEnv, ctx: ExecutionCo
   let response: Response;
   try {
     configOf(env);
+    state.spans = tracingOn("gateway", env) ? new Spans() : null;
     if (isPreflight(request)) {
       response = preflight(request, state);
     } else {
       const result: unknown = await router.fetch(request, env, ctx, state);
-      response = result instanceof Response ? result : Response.json(result);
+      response = result instanceof Response ? result : Response.json(takeTimings(result, state.spans));
     }
   } catch (error) {
     response = toErrorResponse(error, state);
   }
+  recordRequestUsage(env, ctx, request, response, state);
   try {
     return finalize(response, request, state);
   } catch {

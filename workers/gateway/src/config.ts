@@ -3,7 +3,7 @@
  * loudly. The app answers every request with a 500 naming the variable until it is fixed, rather
  * than run with a limit silently switched off.
  */
-import { envInt, envOptionalString, parseEnv } from "@crispy/worker-kit";
+import { envEnum, envInt, envOptionalString, parseEnv } from "@crispy/worker-kit";
 import * as z from "zod/mini";
 
 const Schema = z.object({
@@ -16,6 +16,8 @@ const Schema = z.object({
   OPERATOR_RATE_BURST: envInt({ min: 1, max: 100_000 }),
   /** The operator API's bearer token (a secret); unset disables the operator API. */
   OPERATOR_TOKEN: envOptionalString(),
+  /** "off" records no usage points (docs/usage.md; for the bench's with/without comparison). */
+  USAGE_RECORDING: envEnum(["on", "off"], "on"),
 });
 
 export type GatewayConfig = z.output<typeof Schema>;

@@ -1,10 +1,10 @@
 /**
- * Request-rate limiting: both of a request's limits (its subject's and the tenant-wide one) are
- * taken from this isolate's leases (admission/), which ask crispy-ratelimit only when they run
- * out. Fails closed: when the limiter cannot be reached the request is refused (503), never
- * waved through.
+ * Request-rate limiting: both of a request's limits (its subject's — an API key's own rate, else
+ * the tenant's per-key one — and the tenant-wide one) are taken from this isolate's leases
+ * (admission/), which ask crispy-ratelimit only when they run out. Fails closed: when the limiter
+ * cannot be reached the request is refused (503), never waved through.
  */
-import type { RateLimitSubject, TenantConfig, TenantContext } from "@crispy/contracts";
+import { keyRateLimit, type RateLimitSubject, type TenantConfig, type TenantContext } from "@crispy/contracts";
 import { traceparentOf } from "@crispy/observability";
 import { decide } from "./admission/decision";
 import { limiterFor } from "./admission/isolate";
@@ -21,7 +21,10 @@ export async function enforceRateLimit(
   subject: RateLimitSubject,
 ): Promise<void> {
   const { perKey, tenant: tenantWide } = tenant.config.rateLimits;
-  const own = limiterFor(env, tenant, { scope: "subject", subject }, perKey);
+  // The authenticated key's own rate when it has one (never above perKey; crispy-ratelimit applies the same).
+  const ownLimit =
+    subject.kind === "key" && subject.id === tenant.keyId ? keyRateLimit(tenant.config, tenant.keyLimits) : perKey;
+  const own = limiterFor(env, tenant, { scope: "subject", subject }, ownLimit);
   const wide = limiterFor(env, tenant, { scope: "tenant" }, tenantWide);
   const keepAlive = (call: Promise<unknown>) => ctx.waitUntil(call.catch(() => undefined));
   let taken: Awaited<ReturnType<typeof own.take>>[];

@@ -1,8 +1,12 @@
 /** Every public route of the gateway, in one table. */
 import { Router, type IRequest } from "itty-router";
 import { HttpError } from "./http/errors";
-import { createTenantKey, listTenantKeys, revokeTenantKey } from "./routes/admin-keys";
+import { createTenantKey, listTenantKeys, revokeTenantKey, updateTenantKey } from "./routes/admin-keys";
+import { eraseTenantData, tenantErasure } from "./routes/admin-erasure";
+import { adminUsage } from "./routes/admin-usage";
+import { operatorAudit, tenantAudit } from "./routes/audit";
 import { chat } from "./routes/chat";
+import { consolePage } from "./routes/console";
 import { deleteDocument, getDocument, ingestDocument, ingestJob, listDocuments } from "./routes/documents";
 import type { RouteArgs } from "./routes/handler";
 import { health } from "./routes/health";
@@ -11,6 +15,10 @@ import { chatCompletions, models } from "./routes/openai";
 import { search } from "./routes/search";
 import { deleteSession, listSessions, resetSession, sessionHistory } from "./routes/sessions";
 import { meshStatus, tenantSummary } from "./routes/tenant";
+import { embeddings } from "./routes/embeddings";
+import { speech } from "./routes/speech";
+import { mcp } from "./routes/mcp";
+import { createMcpServer, deleteMcpServer, listMcpServers, refreshMcpServer } from "./routes/mcp-servers";
 import { createTool, deleteTool, executeTool, listTools, replaceTool, toolExec, toolExecutions } from "./routes/tools";
 import { usage } from "./routes/usage";
 
@@ -21,7 +29,9 @@ router
   .get("/v1/tenant", tenantSummary)
   .get("/v1/mesh", meshStatus)
   .get("/v1/keys", listOwnKeys)
+  .get("/v1/audit", tenantAudit)
   .get("/v1/usage", usage)
+  .get("/console", consolePage)
   .post("/v1/chat", chat)
   .post("/v1/chat/completions", chatCompletions)
   .get("/v1/models", models)
@@ -41,6 +51,13 @@ router
   .put("/v1/tools/:name", replaceTool)
   .delete("/v1/tools/:name", deleteTool)
   .post("/v1/tools/:name/execute", executeTool)
+  .get("/v1/mcp-servers", listMcpServers)
+  .post("/v1/mcp-servers", createMcpServer)
+  .delete("/v1/mcp-servers/:name", deleteMcpServer)
+  .post("/v1/mcp-servers/:name/refresh", refreshMcpServer)
+  .post("/v1/embeddings", embeddings)
+  .post("/v1/audio/speech", speech)
+  .all("/mcp", mcp)
   // The seeds' paths, kept as aliases.
   .post("/chat", chat)
   .post("/ingest", ingestDocument)
@@ -50,7 +67,12 @@ router
   .delete("/chat/:sessionId", deleteSession)
   .post("/admin/tenants/:tenantId/keys", createTenantKey)
   .get("/admin/tenants/:tenantId/keys", listTenantKeys)
+  .patch("/admin/tenants/:tenantId/keys/:keyId", updateTenantKey)
   .delete("/admin/tenants/:tenantId/keys/:keyId", revokeTenantKey)
+  .delete("/admin/tenants/:tenantId/data", eraseTenantData)
+  .get("/admin/tenants/:tenantId/data", tenantErasure)
+  .get("/admin/audit", operatorAudit)
+  .get("/admin/usage", adminUsage)
   .all("*", (request: IRequest) => {
     const path = new URL(request.url).pathname;
     const allowed = new Set<string>();

@@ -28,6 +28,7 @@ export function tenantContext(state: AuthenticatedState): TenantContext {
     keyId: state.key.id,
     scopes: state.key.scopes,
     ...(state.key.tools ? { toolAllowList: state.key.tools } : {}),
+    ...(state.key.limits ? { keyLimits: state.key.limits } : {}),
     config: state.tenant,
   };
 }

@@ -131,6 +131,7 @@ describe("CORS", () => {
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
     expect(response.headers.get("access-control-allow-headers")).toContain("authorization");
+    expect(response.headers.get("access-control-allow-headers")).toContain("mcp-protocol-version");
   });
 
   it("refuses a preflight from an unlisted origin, and one listed only by another tenant's host", async () => {

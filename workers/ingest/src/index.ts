@@ -13,6 +13,8 @@
  * - Re-ingesting the same content (same parsed text, title, source, url, metadata) is "unchanged"
  *   and does no work; changed content becomes the next version, replacing the previous one's
  *   chunks in rag atomically and, once indexed, its raw file.
+ * - `eraseTenant` (erase.ts) answers only the erasure context: jobs first (a running one stops),
+ *   then every raw file under `${tenantId}/`.
  * - Expected failures are RpcResult values ("bad_request", "payload_too_large",
  *   "unsupported_media_type", "not_found", "upstream_unavailable"); a job's own failure is its
  *   state "failed" with the error.
@@ -33,6 +35,8 @@ import {
   fail,
   ok,
   type DocumentRecord,
+  type EraseReport,
+  type EraseRequest,
   type IngestInput,
   type IngestJob as JobStatus,
   type RpcResult,
@@ -40,6 +44,7 @@ import {
 } from "@crispy/contracts";
 import { InternalEntrypoint, errorMessage, idForMessage, stubFor } from "@crispy/worker-kit";
 import { isTransient, ragIndex, type DocumentIndex } from "./document-index";
+import { eraseTenant } from "./erase";
 import { IngestJob } from "./job";
 import { JobDirectory } from "./job-directory";
 import { JOB_ID_PATTERN, newJobId } from "./ids";
@@ -127,6 +132,11 @@ export default class IngestService extends InternalEntrypoint<IngestEnv> {
     );
     if (!removed.ok && files.length === 0) return missing;
     return ok({ id: docId, deleted: true });
+  }
+
+  /** Tenant erasure (the gateway's erasure job only): one batch of the tenant's jobs and raw files, or a count of what is left. */
+  async eraseTenant(tenant: TenantContext, request?: EraseRequest): Promise<RpcResult<EraseReport>> {
+    return eraseTenant(this.env, tenant, request);
   }
 
   #index(): DocumentIndex {

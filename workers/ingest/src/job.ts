@@ -19,6 +19,8 @@
  *   if the object is evicted mid-run, it fires and the run resumes from the persisted progress.
  * - A failed job deletes its raw file unless it may have reached rag (failure at the index step).
  * - A finished job keeps its status row for JOB_RETENTION_MS, then deletes itself.
+ * - Tenant erasure deletes the object's storage and alarm at once (`erase`); a run in progress
+ *   then stops at its next step and records nothing.
  */
 import { DurableObject } from "cloudflare:workers";
 import { createAi, providerFromEnv, type ResilientAi } from "@crispy/ai";
@@ -98,6 +100,20 @@ export class IngestJob extends DurableObject<IngestEnv> {
     }
   }
 
+  /**
+   * Tenant erasure (erase.ts): deletes the job's whole storage and alarm at once, whatever its
+   * state; a run still going in this instance drops its work at its next step. Returns whether
+   * the object held a job.
+   */
+  async erase(): Promise<boolean> {
+    const held = !this.#deleted && this.#store.status() !== null;
+    this.#deleted = true;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    for (const wake of [...this.#waiters]) wake();
+    return held;
+  }
+
   /** Runs (or resumes, or retries) the job; after the end, deletes it once its retention passed. */
   override async alarm(): Promise<void> {
     const status = this.#deleted ? null : this.#store.status();
@@ -142,6 +158,8 @@ export class IngestJob extends DurableObject<IngestEnv> {
       });
       await this.ctx.storage.setAlarm(Date.now() + JOB_RETENTION_MS);
     } catch (error) {
+      // Erased mid-run (its tables are gone, so the run's next step threw): nothing is left to record.
+      if (this.#deleted) return;
       const failure = asFailure(error);
       const plan = this.#store.plan()!;
       const fields = {

@@ -15,9 +15,14 @@
  *   is gone (deleted with the document, or with older versions once a newer one was indexed) or
  *   rag already holds a later version when it is about to index, it fails with "conflict".
  * - After indexing, R2 keeps only this version's file and any newer one.
+ *
+ * Each step is a span (parse, chunk, embed, index; a resumed run has only the steps it ran); a
+ * finished run writes one `ingest.job_done` log line with them and the request's tenant, request
+ * and trace ids — the job runs after its request answered, so this line is how its steps are seen.
  */
 import { AiError, callMeta, type ResilientAi } from "@crispy/ai";
 import { type ErrorCode, RETRIEVAL_LIMITS } from "@crispy/contracts";
+import { log, logFieldsOf, now, Spans, type SpanTimings } from "@crispy/observability";
 import { chunkDocument } from "./chunk";
 import { isTransient, type DocumentIndex } from "./document-index";
 import type { JobPlan, JobStore } from "./job-store";
@@ -47,30 +52,48 @@ export interface PipelineDeps {
   onProgress?: () => Promise<void>;
 }
 
-/** Runs the job from where it stands to "done", or throws a JobFailure. */
-export async function runPipeline(deps: PipelineDeps): Promise<void> {
+/** Runs the job from where it stands to "done" (returning the run's step spans), or throws a JobFailure. */
+export async function runPipeline(deps: PipelineDeps): Promise<SpanTimings> {
   const { store } = deps;
   const plan = store.plan();
   if (!plan) throw new JobFailure("internal", "the job has no plan", false);
-  if (!store.chunked()) await parseAndChunk(deps, plan);
+  const spans = new Spans();
+  if (!store.chunked()) await parseAndChunk(deps, plan, spans);
+  let started = now();
   await embedPending(deps, plan);
+  spans.end("embed", started);
+  started = now();
   await indexDocument(deps, plan);
   await dropOlderFiles(deps, plan);
+  spans.end("index", started);
   store.dropChunks();
   store.update({ state: "done", step: null, error: null });
+  const timings = spans.timings();
+  log("info", "ingest.job_done", {
+    ...logFieldsOf(plan.tenant),
+    jobId: deps.jobId,
+    docId: plan.document.id,
+    version: plan.document.version,
+    timings,
+  });
+  return timings;
 }
 
-async function parseAndChunk(deps: PipelineDeps, plan: JobPlan): Promise<void> {
+async function parseAndChunk(deps: PipelineDeps, plan: JobPlan, spans: Spans): Promise<void> {
   const { store, bucket } = deps;
   const { document } = plan;
   store.update({ state: "running", step: "parse" });
   if (!plan.rawKey) throw new JobFailure("internal", "the job has no raw file to parse", false);
+  let started = now();
   const object = await bucket.get(plan.rawKey);
   if (!object) throw superseded(document.id);
   const parsed = await parseDocument(plan.kind, new Uint8Array(await object.arrayBuffer()));
+  spans.end("parse", started);
   if (!parsed.ok) throw new JobFailure(parsed.error.code, parsed.error.message, false);
   store.update({ step: "chunk" });
+  started = now();
   const chunks = chunkDocument(parsed.value, { docId: document.id, version: document.version });
+  spans.end("chunk", started);
   if (chunks.length === 0) throw new JobFailure("bad_request", "the document has no text to index", false);
   const { maxChunksPerDocument } = RETRIEVAL_LIMITS;
   if (chunks.length > maxChunksPerDocument) {

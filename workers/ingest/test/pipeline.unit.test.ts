@@ -57,6 +57,7 @@ function countingAi(failOnCall?: number): ResilientAi & { batches: number[] } {
     batches,
     chatStream: inner.chatStream,
     chat: inner.chat,
+    speech: inner.speech,
     async embed(request, meta) {
       if (batches.length + 1 === failOnCall) {
         failOnCall = undefined;

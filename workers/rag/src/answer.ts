@@ -9,11 +9,13 @@
  * - When retrieval found nothing, no model is called: the answer is NOT_FOUND_ANSWER with
  *   `found: false`, no sources and model "none".
  * - Every `[n]` in a returned answer names `sources[n - 1]`, a chunk that was retrieved.
+ * - The model call is noted in `usage` (its tokens, or 0 when it failed); the caller flushes it.
  */
 import { chooseModels, type ContextPassage, type ResilientAi, type ResilientChatRequest } from "@crispy/ai";
 import {
   sourceOf,
   fail,
+  type ModelCallLog,
   ok,
   type RetrievedChunk,
   type RpcResult,
@@ -72,10 +74,25 @@ export async function composeAnswer(
   tenant: TenantContext,
   query: string,
   chunks: readonly RetrievedChunk[],
+  usage?: ModelCallLog,
 ): Promise<RpcResult<SearchAnswer>> {
   if (chunks.length === 0) return ok(notFoundAnswer());
+  const request = answerRequest(tenant, query, chunks);
+  const started = Date.now();
+  const note = (model: string, promptTokens: number, completionTokens: number, outcome: "ok" | "error") =>
+    usage?.add({
+      ts: started,
+      model,
+      promptTokens,
+      completionTokens,
+      latencyMs: Math.max(0, Date.now() - started),
+      ttftMs: null,
+      cacheHit: false,
+      outcome,
+    });
   try {
-    const result = await ai.chat(answerRequest(tenant, query, chunks), ragCallMeta(tenant, "search"));
+    const result = await ai.chat(request, ragCallMeta(tenant, "search"));
+    note(result.model, result.usage.promptTokens, result.usage.completionTokens, "ok");
     const checked = checkCitations(result.text, chunks.length);
     return ok({
       answer: checked.text,
@@ -86,6 +103,7 @@ export async function composeAnswer(
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
+    note(request.models[0] ?? NO_MODEL, 0, 0, "error");
     log("warn", "rag.answer_failed", { tenantId: tenant.tenantId, requestId: tenant.requestId, reason });
     return fail("ai_unavailable", reason);
   }

@@ -9,6 +9,8 @@ const Schema = z.extend(AiEnvSchema, {
   VECTOR_BACKEND: envEnum(["durable-object", "vectorize"], "durable-object"),
   /** Bytes of embeddings a TenantIndex keeps in memory; a larger index is scanned from SQLite. */
   VECTOR_MATRIX_MAX_BYTES: envInt({ max: 100 * 1024 * 1024, fallback: DEFAULT_MATRIX_MAX_BYTES }),
+  /** "off" records no model-call usage points (docs/usage.md; for the bench's with/without comparison). */
+  USAGE_RECORDING: envEnum(["on", "off"], "on"),
 });
 
 export type RagConfig = z.output<typeof Schema>;

@@ -1,5 +1,6 @@
 /**
- * crispy-rag: the tenant's document index, hybrid retrieval and cited answers, over RPC only (no
+ * crispy-rag: the tenant's document index, hybrid retrieval, cited answers and the embeddings
+ * API's model calls (embed.ts), over RPC only (no
  * public routes; the gateway, chat, ingest and tools call it with the resolved TenantContext
  * first). Exports the entrypoint and its one Durable Object:
  * - TenantIndex `${tenantId}` — the tenant's documents, chunks, FTS5 index, embeddings (local
@@ -11,6 +12,8 @@
  * - Only the current version of a document is served: a new version replaces the old chunks in
  *   one transaction, and vector matches are resolved through the TenantIndex.
  * - Answers cite only retrieved chunks; when nothing relevant is retrieved no model is called.
+ * - `eraseTenant` (erase.ts) answers only the erasure context: Vectorize ids by document, the
+ *   TenantIndex, a sweep of the namespace, then the tenant's cache keys.
  *
  * The entrypoint validates what the TenantIndex cannot (shapes, limits, dimensions), drives a
  * document change across the TenantIndex and the vector backend in a safe order (new vectors put →
@@ -29,7 +32,12 @@ import {
   fail,
   ok,
   type DocumentRecord,
+  type EmbedInput,
+  type Embedded,
+  type EraseReport,
+  type EraseRequest,
   type IndexedChunk,
+  type ModelCallLog,
   type Page,
   type PageRequest,
   pageOf,
@@ -41,13 +49,16 @@ import {
   type TenantContext,
 } from "@crispy/contracts";
 import { chooseModels } from "@crispy/ai";
-import { log } from "@crispy/observability";
+import { log, logFieldsOf, now, Spans, tracingOn } from "@crispy/observability";
 import { InternalEntrypoint, errorMessage, idForMessage, stubFor } from "@crispy/worker-kit";
 import { aiFromEnv } from "./ai";
-import { composeAnswer, notFoundAnswer } from "./answer";
+import { composeAnswer, NO_MODEL, notFoundAnswer } from "./answer";
 import { readCachedAnswer, searchCacheKey, writeCachedAnswer } from "./cache";
 import { problemWithDocument } from "./document-input";
+import { embedTexts } from "./embed";
+import { eraseTenant } from "./erase";
 import { rerankerFor } from "./rerank";
+import { modelCallLog } from "./usage";
 import {
   checkRequest,
   retrieveChunks,
@@ -69,6 +80,22 @@ function isDocumentId(docId: unknown): docId is string {
 }
 
 export { TenantIndex };
+
+/** A search answered from the cache: a "model call" that ran no model (0 tokens, cacheHit). */
+function noteCacheHit(usage: ModelCallLog, answer: SearchAnswer): void {
+  if (answer.model === NO_MODEL) return;
+  usage.add({
+    ts: Date.now(),
+    model: answer.model,
+    promptTokens: 0,
+    completionTokens: 0,
+    latencyMs: 0,
+    ttftMs: null,
+    cacheHit: true,
+    outcome: "ok",
+  });
+  usage.flush();
+}
 
 export default class RagService extends InternalEntrypoint<RagEnv> {
   protected readonly worker = "rag";
@@ -144,16 +171,32 @@ export default class RagService extends InternalEntrypoint<RagEnv> {
 
   /** Answers a query from the tenant's documents with checked citations (cached per index version). */
   async search(tenant: TenantContext, request: RetrieveRequest): Promise<RpcResult<SearchAnswer>> {
+    // Spans (returned as `timings`): `cache` (index version, cache read and write), `retrieve`, `model` (the answer).
+    const spans = tracingOn("rag", this.env) ? new Spans() : null;
+    let started = now();
     const prepared = await this.#prepare(tenant, request);
+    spans?.end("cache", started);
     if (!prepared.ok) return prepared;
     const { checked, cacheKey, cached } = prepared.value;
-    if (cached) return ok(cached);
+    const usage = modelCallLog(this.env, (work) => this.ctx.waitUntil(work), tenant, "search");
+    if (cached) {
+      noteCacheHit(usage, cached);
+      return ok(spans ? { ...cached, timings: spans.timings() } : cached);
+    }
     const deps = this.#deps(tenant);
+    started = now();
     const chunks = await retrieveChunks(deps, tenant, checked);
+    spans?.end("retrieve", started);
     if (!chunks.ok) return chunks;
-    const answer = await composeAnswer(deps.ai, tenant, checked.query, chunks.value);
-    if (answer.ok) await this.#cache(tenant, cacheKey, answer.value);
-    return answer;
+    started = now();
+    const answer = await composeAnswer(deps.ai, tenant, checked.query, chunks.value, usage);
+    usage.flush();
+    spans?.end("model", started);
+    if (!answer.ok) return answer;
+    started = now();
+    await this.#cache(tenant, cacheKey, answer.value);
+    spans?.end("cache", started);
+    return ok(spans ? { ...answer.value, timings: spans.timings() } : answer.value);
   }
 
   /** Like `search`, streamed as SSE: `sources`, `token`…, then `done` (or `error`). */
@@ -161,7 +204,11 @@ export default class RagService extends InternalEntrypoint<RagEnv> {
     const prepared = await this.#prepare(tenant, request);
     if (!prepared.ok) return prepared;
     const { checked, cacheKey, cached } = prepared.value;
-    if (cached) return ok({ sessionId: "", body: replayAnswer(cached) });
+    const usage = modelCallLog(this.env, (work) => this.ctx.waitUntil(work), tenant, "search");
+    if (cached) {
+      noteCacheHit(usage, cached);
+      return ok({ sessionId: "", body: replayAnswer(cached) });
+    }
     const deps = this.#deps(tenant);
     const chunks = await retrieveChunks(deps, tenant, checked);
     if (!chunks.ok) return chunks;
@@ -170,11 +217,29 @@ export default class RagService extends InternalEntrypoint<RagEnv> {
       await this.#cache(tenant, cacheKey, answer);
       return ok({ sessionId: "", body: replayAnswer(answer) });
     }
-    const { body, ended } = streamAnswer(deps.ai, tenant, checked.query, chunks.value, (answer) =>
-      this.#cache(tenant, cacheKey, answer),
+    const { body, ended } = streamAnswer(
+      deps.ai,
+      tenant,
+      checked.query,
+      chunks.value,
+      (answer) => this.#cache(tenant, cacheKey, answer),
+      usage,
     );
     this.ctx.waitUntil(ended);
     return ok({ sessionId: "", body });
+  }
+
+  /** The tenant's embeddings model over `input.texts` (POST /v1/embeddings), vectors in input order. */
+  async embed(tenant: TenantContext, input: EmbedInput): Promise<RpcResult<Embedded>> {
+    const usage = modelCallLog(this.env, (work) => this.ctx.waitUntil(work), tenant, "embed");
+    const embedded = await embedTexts(aiFromEnv(this.env), tenant, input, usage);
+    usage.flush();
+    return embedded;
+  }
+
+  /** Tenant erasure (the gateway's erasure job only): one phase's batch of the tenant's index, vectors and cache, or a count of what is left. */
+  async eraseTenant(tenant: TenantContext, request?: EraseRequest): Promise<RpcResult<EraseReport>> {
+    return eraseTenant(this.env, tenant, request);
   }
 
   #deps(tenant: TenantContext): RetrievalDeps {
@@ -215,8 +280,7 @@ export default class RagService extends InternalEntrypoint<RagEnv> {
       await writeCachedAnswer(this.env.SEARCH_CACHE, key, answer);
     } catch (error) {
       log("warn", "rag.cache_write_failed", {
-        tenantId: tenant.tenantId,
-        requestId: tenant.requestId,
+        ...logFieldsOf(tenant),
         reason: errorMessage(error),
       });
     }
@@ -234,8 +298,7 @@ export default class RagService extends InternalEntrypoint<RagEnv> {
       await backend.remove(tenant.tenantId, docId, replaced, current);
     } catch (error) {
       log("warn", "rag.vectors_remove_failed", {
-        tenantId: tenant.tenantId,
-        requestId: tenant.requestId,
+        ...logFieldsOf(tenant),
         docId,
         version: replaced.version,
         reason: errorMessage(error),

@@ -31,7 +31,7 @@ import {
   type TenantContext,
 } from "@crispy/contracts";
 import { stubFor } from "@crispy/worker-kit";
-import { log } from "@crispy/observability";
+import { log, logFieldsOf } from "@crispy/observability";
 import { ragCallMeta } from "./ai";
 import { filterProblem } from "./filter";
 import { reciprocalRankFusion } from "./fusion";
@@ -153,8 +153,7 @@ async function vectorProbe(
   } catch (error) {
     // A vector store outage degrades retrieval to BM25 rather than failing it.
     log("warn", "rag.vector_query_failed", {
-      tenantId: tenant.tenantId,
-      requestId: tenant.requestId,
+      ...logFieldsOf(tenant),
       backend: deps.backend.name,
       reason: error instanceof Error ? error.message : String(error),
     });

@@ -12,9 +12,19 @@
  * - `done` carries the checked, renumbered sources (the cited ones, in order of first citation),
  *   the same as `search` returns for the same answer.
  * Cached and not-found answers are replayed through the same events (`cached`/`found` in `done`).
+ * The model call is noted in `usage` when the stream ends — answered, failed, or cancelled by the
+ * client (then with the tokens it produced until then) — and the log is flushed.
  */
-import type { ResilientAi } from "@crispy/ai";
-import { sourceOf, type RetrievedChunk, type SearchAnswer, type TenantContext } from "@crispy/contracts";
+import { estimateRequestTokens, estimateTokens, type ResilientAi, withContext } from "@crispy/ai";
+import {
+  type ModelCallLog,
+  type ModelOutcome,
+  sourceOf,
+  type RetrievedChunk,
+  type SearchAnswer,
+  type TenantContext,
+  type TokenUsage,
+} from "@crispy/contracts";
 import { log } from "@crispy/observability";
 import { ragCallMeta } from "./ai";
 import { answerRequest, citedSources } from "./answer";
@@ -41,6 +51,7 @@ export function streamAnswer(
   query: string,
   chunks: readonly RetrievedChunk[],
   finish: (answer: SearchAnswer) => Promise<void>,
+  usage?: ModelCallLog,
 ): { body: ReadableStream<Uint8Array>; ended: Promise<void> } {
   const controller = new AbortController();
   const sse = new SearchEventStream(() => controller.abort());
@@ -51,6 +62,11 @@ export function streamAnswer(
     let text = "";
     let model: string | null = null;
     let announced = 0;
+    const started = Date.now();
+    let firstAt: number | null = null;
+    let reported: TokenUsage | null = null;
+    // Until the answer is done: a stream that ends any other way was cut short or failed.
+    let outcome: ModelOutcome = "aborted";
     const emit = (piece: string) => {
       const cited = rewriter.cited();
       const cites: CiteMark[] = cited.slice(announced).map((original, index) => ({
@@ -62,11 +78,14 @@ export function streamAnswer(
       text += piece;
       sse.token(piece, cites);
     };
+    const request = { ...answerRequest(tenant, query, chunks), signal: controller.signal };
     try {
-      const request = { ...answerRequest(tenant, query, chunks), signal: controller.signal };
       for await (const event of ai.chatStream(request, ragCallMeta(tenant, "search"))) {
         if (event.type === "model") model = event.model;
-        else if (event.type === "token") emit(rewriter.push(event.text));
+        else if (event.type === "token") {
+          firstAt ??= Date.now();
+          emit(rewriter.push(event.text));
+        } else if (event.type === "usage") reported = event.usage;
         else if (event.type === "done" && event.finishReason === "error") {
           throw new Error(`${model ?? "the model"} ended its answer with an error`);
         }
@@ -82,11 +101,29 @@ export function streamAnswer(
       if (!sse.open) return;
       await finish(answer);
       sse.done({ found: true, cached: false, model: answer.model, sources: answer.sources });
+      outcome = "ok";
     } catch (error) {
+      outcome = controller.signal.aborted ? "aborted" : "error";
       if (controller.signal.aborted) return;
       const reason = error instanceof Error ? error.message : String(error);
       log("warn", "rag.answer_failed", { tenantId: tenant.tenantId, requestId: tenant.requestId, reason });
       sse.error("ai_unavailable", reason);
+    } finally {
+      // A call that streamed nothing is noted at 0 tokens; one cut short, at what it streamed.
+      const produced = firstAt !== null;
+      const spent = reported as TokenUsage | null;
+      usage?.add({
+        ts: started,
+        model: model ?? request.models[0]!,
+        promptTokens:
+          spent?.promptTokens ?? (produced ? estimateRequestTokens(withContext(request.messages, request.context)) : 0),
+        completionTokens: spent?.completionTokens ?? estimateTokens(text),
+        latencyMs: Math.max(0, Date.now() - started),
+        ttftMs: firstAt === null ? null : Math.max(0, firstAt - started),
+        cacheHit: false,
+        outcome,
+      });
+      usage?.flush();
     }
   })();
   return { body: sse.body, ended };

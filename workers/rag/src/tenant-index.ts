@@ -12,6 +12,8 @@
  * - A retrieval reads both its rankings in one call (`rank`), so it never mixes two versions; the
  *   embedding matrix follows every committed change before the call returns.
  * - Nothing in a request can reach another tenant's index, which is another object.
+ * - Tenant erasure (`erase`) deletes the whole storage at once; the instance goes on with an empty
+ *   index (index version 0).
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -24,13 +26,15 @@ import {
 } from "@crispy/contracts";
 import { configOf } from "./config";
 import { type DeleteOutcome, type DocumentInput, DocumentStore, type UpsertOutcome } from "./document-store";
+import { indexCounts } from "./erase";
 import { Ranker, type RankRequest, type Rankings } from "./ranking";
 
 export type { DocumentInput } from "./document-store";
 
 export class TenantIndex extends DurableObject<RagEnv> {
-  readonly #store: DocumentStore;
-  readonly #ranker: Ranker;
+  /** Replaced (empty) only by `erase`. */
+  #store: DocumentStore;
+  #ranker: Ranker;
 
   constructor(ctx: DurableObjectState, env: RagEnv) {
     super(ctx, env);
@@ -81,5 +85,22 @@ export class TenantIndex extends DurableObject<RagEnv> {
   /** The index version: grows with every change to the tenant's documents. */
   async version(): Promise<number> {
     return this.#store.indexVersion();
+  }
+
+  /** Tenant erasure (erase.ts): how many documents and chunks the index holds. */
+  async erasureCounts(): Promise<{ documents: number; chunks: number }> {
+    return indexCounts(this.ctx.storage.sql);
+  }
+
+  /**
+   * Tenant erasure: deletes the index's whole storage (documents, chunks, FTS, embeddings, index
+   * version) and starts this instance over on an empty index; returns what it held.
+   */
+  async erase(): Promise<{ documents: number; chunks: number }> {
+    const held = indexCounts(this.ctx.storage.sql);
+    await this.ctx.storage.deleteAll();
+    this.#store = new DocumentStore(this.ctx.storage);
+    this.#ranker = new Ranker(this.#store, configOf(this.env).VECTOR_MATRIX_MAX_BYTES);
+    return held;
   }
 }

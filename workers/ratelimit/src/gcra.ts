@@ -109,3 +109,45 @@ export function lease(
     state: { tat, perMinute: limit.perMinute, burst: limit.burst },
   };
 }
+
+/** What an all-or-nothing charge got (a token-rate limit: a request's tokens fit wholly or not at all). */
+export interface ChargeResult {
+  allowed: boolean;
+  /** Units that could still be charged right now (after this charge). */
+  remaining: number;
+  /**
+   * Milliseconds until `cost` units fit, when refused (≥ 1); 0 when allowed. A cost above the
+   * burst never fits: then it is the time until the bucket is full again.
+   */
+  retryAfterMs: number;
+  limit: number;
+}
+
+/**
+ * Gives back `refund` units an earlier charge did not use (never making the bucket fuller than
+ * full), then charges `cost` units at `now` all at once, or none of them: the GCRA over units
+ * (tokens) instead of requests, where one request costs many units.
+ */
+export function charge(
+  state: GcraState | null,
+  limit: GcraLimit,
+  now: number,
+  cost: number,
+  refund = 0,
+): { result: ChargeResult; state: GcraState } {
+  assertLimit(limit);
+  const t = interval(limit);
+  const refunded = Math.max(now, currentTat(state, limit, now) - refund * t);
+  const allowed = cost <= remainingAt(refunded, limit, now);
+  const tat = allowed ? refunded + cost * t : refunded;
+  const fitsAt = cost > limit.burst ? tat : tat + (cost - limit.burst) * t;
+  return {
+    result: {
+      allowed,
+      remaining: remainingAt(tat, limit, now),
+      retryAfterMs: allowed ? 0 : Math.max(1, Math.ceil(fitsAt - now)),
+      limit: limit.perMinute,
+    },
+    state: { tat, perMinute: limit.perMinute, burst: limit.burst },
+  };
+}

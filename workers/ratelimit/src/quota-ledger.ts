@@ -20,6 +20,7 @@
  *   at its full size. This is deliberately conservative: an isolate that dies holding tokens
  *   cannot make the tenant's spend exceed the budget.
  * - Usage rows older than ~2 months (days) or ~13 months (months) are pruned by the alarm.
+ * - Tenant erasure (`erase`, erase.ts) deletes the whole storage and alarm at once.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -91,7 +92,11 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#ttlMs = configOf(env).RESERVATION_TTL_SECONDS * 1000;
-    migrateSchema(ctx.storage, [
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    migrateSchema(this.ctx.storage, [
       `
         CREATE TABLE daily_usage (day TEXT PRIMARY KEY, used INTEGER NOT NULL);
         CREATE TABLE monthly_usage (month TEXT PRIMARY KEY, used INTEGER NOT NULL);
@@ -163,6 +168,33 @@ export class QuotaLedger extends DurableObject<RatelimitEnv> {
     const now = Date.now();
     this.#closeExpired(now);
     return ok(this.#usage(budgets, now));
+  }
+
+  /** Tenant erasure (erase.ts): how many rows the ledger holds (usage windows and open leases). */
+  async erasureCount(): Promise<number> {
+    return this.#rowCount();
+  }
+
+  /**
+   * Tenant erasure: deletes the ledger's whole storage and alarm (open leases included, uncharged:
+   * the tenant's usage goes with it) and starts this instance over on empty tables; returns how
+   * many rows it held.
+   */
+  async erase(): Promise<number> {
+    const rows = this.#rowCount();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#migrate();
+    return rows;
+  }
+
+  #rowCount(): number {
+    return this.#sql
+      .exec<{ n: number }>(
+        `SELECT (SELECT COUNT(*) FROM daily_usage) + (SELECT COUNT(*) FROM monthly_usage)
+           + (SELECT COUNT(*) FROM reservations) AS n`,
+      )
+      .one().n;
   }
 
   /** Charges expired leases in full, prunes old windows, re-arms itself. */

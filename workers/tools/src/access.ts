@@ -39,3 +39,17 @@ export function outsideAllowList(name: string): Refusal {
     tool: name.slice(0, 64),
   });
 }
+
+/**
+ * Why this request may not register, remove or refresh remote MCP servers, or null: "admin" as
+ * for HTTP tools, and no tool allow-list — a server's tools are not known before it is listed,
+ * so a key limited to some tools cannot be trusted with a source of new ones.
+ */
+export function mcpAdminRefusal(tenant: TenantContext): Refusal | null {
+  const refusal = adminRefusal(tenant);
+  if (refusal) return refusal;
+  if (Array.isArray(tenant.toolAllowList)) {
+    return fail("forbidden", "this API key has a tool allow-list, so it may not change the tenant's MCP servers");
+  }
+  return null;
+}

@@ -17,6 +17,12 @@
  *   the AES-GCM ciphertext of the auth secret (secrets.ts), never plaintext.
  * - tool_executions: the audit, one row per execute call; `seq` orders it (newest first by
  *   `seq DESC`) and is the page cursor's position; `id` is the execution id (time-sortable).
+ * - mcp_servers: the tenant's remote MCP servers, PRIMARY KEY (tenant_id, name); `secret_sealed`
+ *   is the AES-GCM ciphertext of the bearer secret; `tools_json` the cached tool list
+ *   (`[{ name, description, inputSchema }]`), `refreshed_at` the last refresh that succeeded,
+ *   `checked_at` the last attempt. The one index not led by tenant_id is mcp_servers_due
+ *   (checked_at): the cron's "which servers are stale, across tenants" query reads only
+ *   (tenant_id, name) from it, then works through the tenant-scoped store (mcp-server-store.ts).
  */
 
 interface SchemaStep {
@@ -64,6 +70,29 @@ export const SCHEMA_STEPS: readonly SchemaStep[] = [
       )`,
       "CREATE INDEX IF NOT EXISTS tool_executions_by_tenant ON tool_executions (tenant_id, seq)",
       "CREATE INDEX IF NOT EXISTS tool_executions_by_tenant_tool ON tool_executions (tenant_id, tool, seq)",
+    ],
+  },
+  {
+    version: 2,
+    description: "mcp_servers: remote MCP servers and their cached tool lists",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS mcp_servers (
+        tenant_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        description TEXT,
+        secret_sealed TEXT,
+        allow_tools_json TEXT,
+        timeout_ms INTEGER NOT NULL,
+        tools_json TEXT NOT NULL,
+        skipped_json TEXT NOT NULL,
+        refreshed_at TEXT,
+        checked_at TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, name)
+      ) WITHOUT ROWID`,
+      "CREATE INDEX IF NOT EXISTS mcp_servers_due ON mcp_servers (checked_at)",
     ],
   },
 ];

@@ -1,8 +1,9 @@
 /**
  * One tool call, start to end: who may make it (access.ts), which tool it names (registry.ts),
- * whether its input fits the tool's schema (json-schema.ts), running it (a built-in, or
- * http-tool.ts with its secret opened), cutting the output to TOOL_LIMITS.maxResultChars, and the
- * audit row (audit-store.ts) — written for every call, refused ones included.
+ * whether its input fits the tool's schema (json-schema.ts), running it (a built-in, http-tool.ts
+ * with its secret opened, or mcp-tool.ts for a remote MCP server's `<server>.<tool>`), cutting
+ * the output to TOOL_LIMITS.maxResultChars, and the audit row (audit-store.ts) — written for every
+ * call, refused ones included.
  *
  * A refusal (forbidden, unknown tool, bad input) is a failure value and audited "denied" or
  * "invalid"; a tool that ran and failed is a success value whose status says "error" or "timeout",
@@ -11,7 +12,8 @@
  */
 import {
   TOOL_LIMITS,
-  TOOL_NAME_PATTERN,
+  TOOL_REF_MESSAGE,
+  TOOL_REF_PATTERN,
   ok,
   type RpcResult,
   type TenantContext,
@@ -20,13 +22,14 @@ import {
   type ToolExecution,
   type ToolHost,
 } from "@crispy/contracts";
-import { log } from "@crispy/observability";
+import { log, logFieldsOf, now, Spans, tracingOn } from "@crispy/observability";
 import { errorMessage, idForMessage, sha256Hex } from "@crispy/worker-kit/util";
 import { nameAllowed, outsideAllowList, toolsRefusal } from "./access";
 import { AuditStore, newExecutionId } from "./audit-store";
 import { configOf } from "./config";
 import { runHttpTool } from "./http-tool";
 import { compileSchema, validateInput } from "./json-schema";
+import { runMcpTool } from "./mcp-tool";
 import { type RunOutcome, refused } from "./outcome";
 import { ToolRegistry, notFound, type ResolvedTool } from "./registry";
 import { openSecret, secretKeyFrom } from "./secrets";
@@ -48,9 +51,11 @@ export async function executeCall(
   const inputJson = typeof call?.inputJson === "string" ? call.inputJson : "";
   const caller: ToolCaller = CALLERS.has(call?.caller) ? call.caller : "api";
 
+  // Spans (returned as `timings`): `tool` (running it, once allowed and valid) and `audit` (its row).
+  const spans = tracingOn("tools", env) ? new Spans() : null;
   let outcome: RunOutcome;
   if (!CALLERS.has(call?.caller)) outcome = refused("bad_request", `caller must be one of ${[...CALLERS].join(", ")}`);
-  else outcome = await decideAndRun(env, tenant, name, inputJson, host);
+  else outcome = await decideAndRun(env, tenant, name, inputJson, host, spans);
   const durationMs = Date.now() - started;
 
   let result: RpcResult<ToolExecution>;
@@ -75,8 +80,7 @@ export async function executeCall(
   }
 
   const fields = {
-    tenantId: tenant.tenantId,
-    requestId: tenant.requestId,
+    ...logFieldsOf(tenant),
     executionId: id,
     tool: idForMessage(call?.name),
     caller,
@@ -84,6 +88,7 @@ export async function executeCall(
     durationMs,
     outputBytes,
   };
+  const auditStarted = now();
   try {
     await new AuditStore(env.TOOLS_DB, tenant.tenantId).record({
       id,
@@ -103,6 +108,8 @@ export async function executeCall(
     // The call already happened; hiding its result would help no one. The log line is the record.
     log("error", "tools.audit_failed", { ...fields, reason: errorMessage(auditError) });
   }
+  spans?.end("audit", auditStarted);
+  if (spans && result.ok) result.value.timings = spans.timings();
   // A tool that failed is worth a warning; a refused call is the caller's mistake, logged as info.
   log(outcome.status === "error" || outcome.status === "timeout" ? "warn" : "info", "tools.executed", fields);
   return result;
@@ -114,12 +121,11 @@ async function decideAndRun(
   name: string,
   inputJson: string,
   host: ToolHost | undefined,
+  spans: Spans | null,
 ): Promise<RunOutcome> {
   const refusal = toolsRefusal(tenant);
   if (refusal) return { kind: "refused", status: "denied", failure: refusal };
-  if (!TOOL_NAME_PATTERN.test(name)) {
-    return refused("bad_request", "name must be 1-64 characters of A-Z a-z 0-9 _ -", { field: "name" });
-  }
+  if (!TOOL_REF_PATTERN.test(name)) return refused("bad_request", `name ${TOOL_REF_MESSAGE}`, { field: "name" });
   if (!nameAllowed(tenant, name)) return { kind: "refused", status: "denied", failure: outsideAllowList(name) };
 
   const registry = new ToolRegistry(env, tenant);
@@ -132,7 +138,9 @@ async function decideAndRun(
   const schema =
     resolved.kind === "builtin"
       ? resolved.tool.parameters(tenant)
-      : (JSON.parse(resolved.tool.parametersJson) as unknown);
+      : (JSON.parse(
+          resolved.kind === "http" ? resolved.tool.parametersJson : resolved.tool.inputSchemaJson,
+        ) as unknown);
   const compiled = compileSchema(schema);
   if (!compiled.ok) {
     return refused(
@@ -145,7 +153,10 @@ async function decideAndRun(
   const problem = validateInput(compiled, input.value);
   if (problem) return refused("validation_failed", problem.message, { field: problem.field });
 
-  return run(env, tenant, resolved, input.value, host);
+  const started = now();
+  const outcome = await run(env, tenant, resolved, input.value, host);
+  spans?.end("tool", started);
+  return outcome;
 }
 
 async function run(
@@ -156,6 +167,7 @@ async function run(
   host: ToolHost | undefined,
 ): Promise<RunOutcome> {
   if (resolved.kind === "builtin") return resolved.tool.run(input, { env, tenant, host });
+  if (resolved.kind === "mcp") return runMcpTool(env, tenant, resolved.server, resolved.tool, input);
   const tool = resolved.tool;
   let secret: string | null = null;
   if (tool.secretSealed !== null) {

@@ -1,16 +1,20 @@
 /**
- * One tenant's tools as a key sees them: the built-ins its config offers (`tools.builtins`) and its
- * HTTP tools (http-tool-store.ts), and the checks only this worker can make when an HTTP tool is
- * created or replaced — its URL against the address guard, its `parameters` against the validator,
- * its secret sealed (secrets.ts). The gateway validated the body; tool-body.ts checks its shape
+ * One tenant's tools as a key sees them: the built-ins its config offers (`tools.builtins`), its
+ * HTTP tools (http-tool-store.ts) and the tools of its remote MCP servers, named
+ * `<server>.<tool>` (mcp-servers.ts, which refreshes a stale list before it is used); and the
+ * checks only this worker can make when an HTTP tool is created or replaced — its URL against the
+ * address guard, its `parameters` against the validator, its secret sealed (secrets.ts). The gateway validated the body; tool-body.ts checks its shape
  * again, so a sibling's bug can never store a row the worker could not run.
  *
- * Invariants: a summary never contains a secret; built-in names cannot be taken by HTTP tools.
+ * Invariants: a summary never contains a secret; built-in names cannot be taken by HTTP tools, and
+ * neither can an MCP tool's (a qualified name has a `.`, which no other tool name may contain).
  */
 import {
   TOOL_LIMITS,
   fail,
   ok,
+  qualifiedToolName,
+  splitQualifiedName,
   type HttpToolBody,
   type RpcError,
   type RpcResult,
@@ -23,10 +27,15 @@ import { BUILTINS, type BuiltinTool, builtin, isBuiltinName } from "./builtins";
 import { configOf } from "./config";
 import { HttpToolStore, type StoredHttpTool } from "./http-tool-store";
 import { compileSchema } from "./json-schema";
+import type { CachedMcpTool, StoredMcpServer } from "./mcp-server-store";
+import { McpServers } from "./mcp-servers";
 import { sealSecret, secretKeyFrom } from "./secrets";
 import { bodyProblem } from "./tool-body";
 
-export type ResolvedTool = { kind: "builtin"; tool: BuiltinTool } | { kind: "http"; tool: StoredHttpTool };
+export type ResolvedTool =
+  | { kind: "builtin"; tool: BuiltinTool }
+  | { kind: "http"; tool: StoredHttpTool }
+  | { kind: "mcp"; server: StoredMcpServer; tool: CachedMcpTool };
 
 export class ToolRegistry {
   readonly #env: ToolsEnv;
@@ -39,18 +48,34 @@ export class ToolRegistry {
     this.#store = new HttpToolStore(env.TOOLS_DB, tenant.tenantId);
   }
 
-  /** Every tool of the tenant: built-ins in BUILTIN_TOOLS order, then HTTP tools by name. */
+  /**
+   * Every tool of the tenant: built-ins in BUILTIN_TOOLS order, then HTTP tools by name, then MCP
+   * servers' tools (servers by name, each server's tools in its own order).
+   */
   async all(): Promise<ToolSummary[]> {
     const offered = new Set<string>(this.#tenant.config.tools.builtins);
     const builtins = BUILTINS.filter((tool) => offered.has(tool.name)).map((tool) =>
       this.summary({ kind: "builtin", tool }),
     );
-    const http = (await this.#store.list()).map((tool) => this.summary({ kind: "http", tool }));
-    return [...builtins, ...http];
+    const [httpTools, servers] = await Promise.all([
+      this.#store.list(),
+      new McpServers(this.#env, this.#tenant.tenantId, this.#tenant.requestId).all(),
+    ]);
+    const http = httpTools.map((tool) => this.summary({ kind: "http", tool }));
+    const mcp = servers.flatMap((server) => server.tools.map((tool) => this.summary({ kind: "mcp", server, tool })));
+    return [...builtins, ...http, ...mcp];
   }
 
   /** The tool named `name`, or null when the tenant has none (a built-in it does not offer included). */
   async find(name: string): Promise<ResolvedTool | null> {
+    const qualified = splitQualifiedName(name);
+    if (qualified) {
+      const server = await new McpServers(this.#env, this.#tenant.tenantId, this.#tenant.requestId).get(
+        qualified.server,
+      );
+      const tool = server?.tools.find((candidate) => candidate.name === qualified.tool);
+      return server && tool ? { kind: "mcp", server, tool } : null;
+    }
     if (isBuiltinName(name)) {
       return this.#tenant.config.tools.builtins.includes(name) ? { kind: "builtin", tool: builtin(name) } : null;
     }
@@ -66,6 +91,16 @@ export class ToolRegistry {
         description: tool.description,
         parametersJson: JSON.stringify(tool.parameters(this.#tenant)),
         kind: "builtin",
+      };
+    }
+    if (resolved.kind === "mcp") {
+      const { server, tool } = resolved;
+      return {
+        name: qualifiedToolName(server.name, tool.name)!,
+        description: tool.description,
+        parametersJson: tool.inputSchemaJson,
+        kind: "mcp",
+        mcp: { server: server.name, tool: tool.name },
       };
     }
     const { tool } = resolved;

@@ -27,4 +27,16 @@ describe("the D1 schema", () => {
     }>();
     expect(table?.sql).toContain("PRIMARY KEY (tenant_id, name)");
   });
+
+  it("keys mcp_servers by tenant first; its one other index serves the cron's stale-server query", async () => {
+    await ensureSchema(env.TOOLS_DB);
+    const table = await env.TOOLS_DB.prepare("SELECT sql FROM sqlite_master WHERE name = 'mcp_servers'").first<{
+      sql: string;
+    }>();
+    expect(table?.sql).toContain("PRIMARY KEY (tenant_id, name)");
+    const { results } = await env.TOOLS_DB.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'mcp_servers' AND sql IS NOT NULL",
+    ).all<{ name: string }>();
+    expect(results.map((index) => index.name)).toEqual(["mcp_servers_due"]);
+  });
 });

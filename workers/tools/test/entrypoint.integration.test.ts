@@ -36,7 +36,20 @@ describe("the tools entrypoint", () => {
     });
     expect(await tools.contract()).toEqual({
       worker: "tools",
-      methods: ["create", "execute", "executions", "get", "list", "remove", "replace"],
+      methods: [
+        "create",
+        "createMcpServer",
+        "eraseTenant",
+        "execute",
+        "executions",
+        "get",
+        "list",
+        "listMcpServers",
+        "refreshMcpServer",
+        "remove",
+        "removeMcpServer",
+        "replace",
+      ],
     });
   });
 

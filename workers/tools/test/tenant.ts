@@ -1,8 +1,9 @@
 /**
  * Test helpers: a fresh tenant with tools on (its own registry rows, files and audit), an HTTP tool
- * body pointing at the test server (test/setup/tool-server.ts), and RPC result helpers.
+ * body pointing at the test server (test/setup/tool-server.ts), an MCP server body pointing at the
+ * test MCP server (test/setup/mcp-server.ts), and RPC result helpers.
  */
-import type { HttpToolBody, Scope, TenantConfig, TenantContext } from "@crispy/contracts";
+import type { HttpToolBody, McpServerBody, Scope, TenantConfig, TenantContext } from "@crispy/contracts";
 import { contextFor, freshTenantId, testConfig } from "@crispy/testing";
 import { inject } from "vitest";
 
@@ -47,6 +48,15 @@ export function httpTool(overrides: Partial<HttpToolBody> = {}): HttpToolBody {
     timeoutMs: 5_000,
     ...overrides,
   };
+}
+
+export function mcpUrl(path = "/mcp"): string {
+  return `http://127.0.0.1:${inject("mcpServerPort")}${path}`;
+}
+
+/** A remote MCP server body as the gateway would pass it, at the test server's `/mcp`. */
+export function mcpServer(overrides: Partial<McpServerBody> = {}): McpServerBody {
+  return { name: "demo", url: mcpUrl(), timeoutMs: 5_000, ...overrides };
 }
 
 export function callOf(name: string, input: unknown = {}, extra: { sessionId?: string; callId?: string } = {}) {

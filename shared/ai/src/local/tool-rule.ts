@@ -5,7 +5,8 @@
  *
  * - The last message is a tool result (or several): the answer is text reporting them, one
  *   `Tool <name> returned: <result, whitespace collapsed, ≤ 200 chars>.` per trailing result.
- * - Otherwise every offered tool whose exact name appears as a whole word in the last user
+ * - Otherwise every offered tool whose exact name appears as a whole word (a dotted MCP name
+ *   like `docs.echo` is one word, and `echo` is not found inside it) in the last user
  *   message is called, in order of appearance, with the first JSON object that follows its name
  *   (before the next named tool) as arguments, else `{}`. `parallelToolCalls: false` keeps the
  *   first; a named toolChoice calls exactly that tool; "required" with no tool named calls the
@@ -73,7 +74,7 @@ function mentionsIn(text: string, tools: readonly ToolSpec[]): Mention[] {
 
 function wholeWord(name: string): RegExp {
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(?<![\\p{L}\\p{N}_-])${escaped}(?![\\p{L}\\p{N}_-])`, "u");
+  return new RegExp(`(?<![\\p{L}\\p{N}_.-])${escaped}(?![\\p{L}\\p{N}_-])`, "u");
 }
 
 /** The first balanced `{…}` in `text` that parses as a JSON object, re-serialised compactly. */

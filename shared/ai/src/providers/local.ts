@@ -26,6 +26,11 @@
  * Embeddings: hashed word unigrams + character trigrams, L2-normalised (`local/hash-embed.ts`).
  * Dimensions: `request.dimensions`, else N from a `local/hash-embed-N` model id, else 384.
  *
+ * Speech (`local/tts-*` models): a deterministic synthesiser, no neural model (`local/speech.ts`):
+ * 16-bit mono 24 kHz PCM as `wav` (the default) or raw `pcm`; other formats, an unknown voice
+ * (OpenAI's voice names set the pitch), `instructions` or a non-`local/tts-*` model are
+ * `unsupported`, naming the field.
+ *
  * Failure injection, chosen by model id (for tests of the resilience layer and of tool loops):
  * - `local/fail-after-first-token`: streams its first output (a token, or a tool call), then throws
  *   a retryable `ai_unavailable`; its non-stream `chat` fails the same way before answering.
@@ -38,6 +43,7 @@
  */
 import { delay, throwIfAborted } from "../abort";
 import { hashEmbed } from "../local/hash-embed";
+import { LOCAL_VOICES, synthesise } from "../local/speech";
 import { composeAnswer } from "../local/compose";
 import { checkResponseFormat, formatAnswer } from "../local/json-instance";
 import { planTools } from "../local/tool-rule";
@@ -55,6 +61,8 @@ import {
   type EmbedRequest,
   type EmbedResult,
   type FinishReason,
+  type SpeechRequest,
+  type SpeechResult,
   type ToolCall,
   type Usage,
 } from "../types";
@@ -138,7 +146,45 @@ export function createLocalProvider(options: LocalProviderOptions = {}): AiProvi
         usage: { promptTokens: request.texts.reduce((sum, text) => sum + estimateTokens(text), 0) },
       };
     },
+
+    async speech(request: SpeechRequest, _meta: CallMeta): Promise<SpeechResult> {
+      const { fundamental, speed, format } = checkSpeech(request);
+      throwIfAborted(request.signal);
+      if (failureMode(request.model) === "fail") throw simulatedOutage(request.model, "before speaking");
+      const { audio } = synthesise(request.input, { fundamental, speed, format });
+      return {
+        audio,
+        contentType: format === "wav" ? "audio/wav" : "audio/pcm",
+        model: request.model,
+        characters: request.input.length,
+      };
+    },
   };
+}
+
+/** What the local synthesiser can honour of a speech request; anything else is `unsupported`. */
+function checkSpeech(request: SpeechRequest): { fundamental: number; speed: number; format: "wav" | "pcm" } {
+  const { model } = request;
+  if (!model.startsWith("local/tts-")) {
+    throw new AiError("unsupported", `model: "${model}" is not a speech model; the local provider speaks local/tts-*`);
+  }
+  const format = request.format ?? "wav";
+  if (format !== "wav" && format !== "pcm") {
+    throw new AiError("unsupported", `response_format: ${model} writes wav or pcm, not ${format}`);
+  }
+  const fundamental = Object.hasOwn(LOCAL_VOICES, request.voice) ? LOCAL_VOICES[request.voice] : undefined;
+  if (fundamental === undefined) {
+    throw new AiError(
+      "unsupported",
+      `voice: ${model} has the voices ${Object.keys(LOCAL_VOICES).join(", ")}; not "${request.voice}"`,
+    );
+  }
+  const speed = request.speed ?? 1;
+  if (!(speed >= 0.25 && speed <= 4)) throw new AiError("unsupported", `speed: must be 0.25-4, not ${speed}`);
+  if (request.instructions !== undefined) {
+    throw new AiError("unsupported", `instructions: ${model} does not take voice instructions`);
+  }
+  return { fundamental, speed, format };
 }
 
 /**
@@ -203,8 +249,8 @@ function dimensionsFor(request: EmbedRequest): number {
   const dimensions = request.dimensions ?? (fromId ? Number(fromId) : DEFAULT_DIMENSIONS);
   if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS) {
     throw new AiError(
-      "ai_unavailable",
-      `${request.model}: dimensions must be an integer in 1..${MAX_DIMENSIONS}, not ${dimensions}`,
+      "unsupported",
+      `dimensions: ${request.model} takes an integer in 1..${MAX_DIMENSIONS}, not ${dimensions}`,
     );
   }
   return dimensions;

@@ -1,6 +1,10 @@
 /**
  * Provider for any OpenAI-style endpoint (AI Gateway's compat endpoint, OpenAI, Ollama, vLLM):
- * POST `${baseUrl}/chat/completions` and `${baseUrl}/embeddings` with a Bearer key when one is set.
+ * POST `${baseUrl}/chat/completions`, `${baseUrl}/embeddings` and `${baseUrl}/audio/speech` with a
+ * Bearer key when one is set. Speech is a passthrough: the body as OpenAI takes it (`model`,
+ * `input`, `voice`, and `response_format`, `speed`, `instructions` only when given, so the
+ * upstream's defaults apply), the audio bytes streamed back as they arrive with the upstream's
+ * content type (or the format's usual one when it sends none); the upstream refuses what it cannot do.
  *
  * Every request option goes through natively, under OpenAI's names: `tools` (as
  * `{ type: "function", function: { name, description, parameters, strict } }`), `tool_choice`,
@@ -36,6 +40,9 @@ import type {
   EmbedRequest,
   EmbedResult,
   FinishReason,
+  SpeechFormat,
+  SpeechRequest,
+  SpeechResult,
 } from "../types";
 
 /** The subset of `fetch` this provider needs (tests pass a fake). */
@@ -154,8 +161,34 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
         },
       };
     },
+
+    async speech(request: SpeechRequest, _meta: CallMeta): Promise<SpeechResult> {
+      const body: Record<string, unknown> = { model: request.model, input: request.input, voice: request.voice };
+      if (request.format !== undefined) body.response_format = request.format;
+      if (request.speed !== undefined) body.speed = request.speed;
+      if (request.instructions !== undefined) body.instructions = request.instructions;
+      const response = await post("/audio/speech", body, request.signal);
+      if (!response.body) throw badResponse(`${request.model} sent no audio`);
+      const type = response.headers.get("content-type");
+      return {
+        audio: response.body,
+        contentType: type?.startsWith("audio/") ? type : SPEECH_CONTENT_TYPES[request.format ?? "mp3"],
+        model: request.model,
+        characters: request.input.length,
+      };
+    },
   };
 }
+
+/** The usual content type of each speech format (when an upstream names none). */
+const SPEECH_CONTENT_TYPES: Readonly<Record<SpeechFormat, string>> = {
+  mp3: "audio/mpeg",
+  opus: "audio/ogg",
+  aac: "audio/aac",
+  flac: "audio/flac",
+  wav: "audio/wav",
+  pcm: "audio/pcm",
+};
 
 /** The `/chat/completions` body: every ChatRequest field under its OpenAI name (unset fields are left out). */
 function chatBody(request: ChatRequest, messages: readonly ChatMessage[], stream: boolean): Record<string, unknown> {

@@ -9,6 +9,8 @@
  *   length side channels), possibly a last event carrying `usage`, then `data: [DONE]`
  * - embeddings (`@cf/baai/bge-base-en-v1.5`, input `{ text: [...] }`): `{ shape: [n, d], data }`
  * Models the binding serves in OpenAI format (`choices[0].message|delta.content`) are read too.
+ * - text-to-speech: Deepgram Aura (`returnRawResponse: true`, the audio as the response body) and
+ *   MeloTTS (`{ audio }`, base64 MP3); inputs and what each honours are in workers-ai-speech.ts.
  *
  * Request options, per the models' documented input schema (e.g. llama-3.3-70b-instruct-fp8-fast):
  * - tools ("traditional function calling"): input `tools` in the documented nested form
@@ -55,9 +57,12 @@ import {
   type EmbedRequest,
   type EmbedResult,
   type FinishReason,
+  type SpeechRequest,
+  type SpeechResult,
   type ToolSpec,
   type Usage,
 } from "../types";
+import { speechAudio, speechCall } from "./workers-ai-speech";
 
 /** The part of the `AI` binding this provider uses; the generated `Ai` type is assignable to it. */
 export interface AiBinding {
@@ -94,9 +99,15 @@ const STATUS_OF_CODE: Readonly<Record<number, number>> = {
 export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiProvider {
   const { binding } = options;
 
-  async function run(model: string, input: unknown, meta: CallMeta, signal?: AbortSignal) {
+  async function run(
+    model: string,
+    input: unknown,
+    meta: CallMeta,
+    signal?: AbortSignal,
+    extra: Record<string, unknown> = {},
+  ) {
     throwIfAborted(signal);
-    const runOptions: Record<string, unknown> = { gateway: gatewayOption(meta) };
+    const runOptions: Record<string, unknown> = { gateway: gatewayOption(meta), ...extra };
     if (signal) runOptions.signal = signal;
     try {
       return await binding.run(model, input, runOptions);
@@ -148,11 +159,27 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): AiPr
     async embed(request: EmbedRequest, meta: CallMeta): Promise<EmbedResult> {
       const output = await run(request.model, { text: request.texts }, meta, request.signal);
       const data = isRecord(output) ? output.data : undefined;
+      const vectors = readVectors(data, request.model, request.texts.length);
+      const width = vectors[0]?.length;
+      if (request.dimensions !== undefined && width !== request.dimensions) {
+        // Workers AI's embedding models have one width each; nothing in the input changes it.
+        throw new AiError(
+          "unsupported",
+          `dimensions: ${request.model} produces ${width}-dimensional vectors, not ${request.dimensions}`,
+        );
+      }
       return {
-        vectors: readVectors(data, request.model, request.texts.length, request.dimensions),
+        vectors,
         model: request.model,
         usage: { promptTokens: request.texts.reduce((sum, text) => sum + estimateTokens(text), 0) },
       };
+    },
+
+    async speech(request: SpeechRequest, meta: CallMeta): Promise<SpeechResult> {
+      const call = speechCall(request);
+      const output = await run(request.model, call.input, meta, request.signal, call.options);
+      const { audio, contentType } = await speechAudio(request.model, output, call.contentType);
+      return { audio, contentType, model: request.model, characters: request.input.length };
     },
   };
 }

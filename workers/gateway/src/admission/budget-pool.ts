@@ -140,6 +140,18 @@ export class BudgetPool {
     this.#used += used;
   }
 
+  /**
+   * Gives back `tokens` of what `turn` reserved, at once (a reservation that another budget of the
+   * same turn refused: the turn's reservation must fit every budget it spends, or none holds it).
+   */
+  release(turn: number, tokens: number): void {
+    const open = this.#turns.get(turn);
+    if (!open) return;
+    const freed = Math.min(tokens, open.tokens);
+    open.tokens -= freed;
+    this.#inFlight -= freed;
+  }
+
   /** Tokens reserved by `turn` so far (0 once settled). */
   reservedBy(turn: number): number {
     return this.#turns.get(turn)?.tokens ?? 0;

@@ -1,5 +1,6 @@
 /**
- * A chat route's budget: the TurnGrant handed to the chat worker for one request, and the rule
+ * A chat route's budget: the TurnGrant handed to the chat worker for one request (the tenant's
+ * budget, and the key's own budgets and token rate when it has them), and the rule
  * that it is settled exactly once when the call that used it is over — by the gateway from the
  * result for a whole answer ("caller": the reply's usage, a failure's `usedTokens`, else what was
  * reserved), by the chat worker itself at the end of a stream ("callee"; a failure to start one is
@@ -8,6 +9,7 @@
 import { type RpcResult, type TenantContext, type TurnGrant, USED_TOKENS_DETAIL } from "@crispy/contracts";
 import { HttpError } from "../http/errors";
 import { poolFor } from "./isolate";
+import { keyBudgetPart, keyTokenRate } from "./key-budget";
 import { GatewayTurnBudget } from "./turn-budget";
 
 export interface RouteBudget {
@@ -27,7 +29,13 @@ export async function routeBudget(
   settledBy: TurnGrant["settledBy"],
   estimate = 0,
 ): Promise<RouteBudget> {
-  const budget = new GatewayTurnBudget(poolFor(env, tenant), ctx);
+  const keyBudget = keyBudgetPart(env, tenant);
+  const budget = new GatewayTurnBudget(
+    poolFor(env, tenant),
+    ctx,
+    keyBudget ? [keyBudget] : [],
+    keyTokenRate(env, tenant),
+  );
   if (estimate > 0) {
     const reserved = await budget.reserve(estimate);
     if (!reserved.ok) {

@@ -1,7 +1,7 @@
 /**
  * This isolate's admission state: one LeasedLimiter per limit (a subject's, the tenant-wide one)
- * and one BudgetPool per tenant, each reaching its Durable Object through crispy-ratelimit only
- * when its lease runs out. Bounded: beyond MAX_ENTRIES the oldest entry is dropped (its unused
+ * and one BudgetPool per tenant — plus one per API key that has budgets of its own — each
+ * reaching its Durable Object through crispy-ratelimit only when its lease runs out. Bounded: beyond MAX_ENTRIES the oldest entry is dropped (its unused
  * admissions or tokens are then simply not used — conservative, never an over-admission).
  *
  * A lease call is kept alive with `ctx.waitUntil` of the request that started it, so the requests
@@ -37,7 +37,11 @@ function remember<T>(map: Map<string, Entry<T>>, key: string, tenant: TenantCont
 /** Thrown when crispy-ratelimit answered a lease call with a failure (a bug or a bad config). */
 export class LeaseRefused extends Error {}
 
-/** The limiter of `ref` for `tenant`, with `limit` (its perKey or tenant-wide config). */
+/**
+ * The limiter of `ref` for `tenant`, with `limit` (its perKey or tenant-wide config, or a key's
+ * own rate). A changed limit is a new limiter (its lease policy depends on the burst); the old
+ * one's unused admissions are simply not used.
+ */
 export function limiterFor(
   env: GatewayEnv,
   tenant: TenantContext,
@@ -45,9 +49,10 @@ export function limiterFor(
   limit: RateLimitConfig,
 ): LeasedLimiter {
   const key =
-    ref.scope === "tenant"
+    (ref.scope === "tenant"
       ? `${tenant.tenantId}\u0000*`
-      : `${tenant.tenantId}\u0000${ref.subject.kind}\u0000${ref.subject.id}`;
+      : `${tenant.tenantId}\u0000${ref.subject.kind}\u0000${ref.subject.id}`) +
+    `\u0000${limit.perMinute}/${limit.burst}`;
   return remember(limiters, key, tenant, (entry) => {
     const source = {
       lease: async (want: number, giveBack: number) => {
@@ -67,5 +72,18 @@ export function poolFor(env: GatewayEnv, tenant: TenantContext): BudgetPool {
     tenant.tenantId,
     tenant,
     (entry) => new BudgetPool({ lease: (request) => env.RATELIMIT.leaseBudget(entry.tenant, request) }),
+  );
+}
+
+/**
+ * The budget pool of the key that authenticated `tenant` (its QuotaLedger `${tenantId}:key:${keyId}`).
+ * Lease calls carry the latest request's context, so changed key limits apply to the next one.
+ */
+export function keyPoolFor(env: GatewayEnv, tenant: TenantContext & { keyId: string }): BudgetPool {
+  return remember(
+    pools,
+    `${tenant.tenantId}\u0000key\u0000${tenant.keyId}`,
+    tenant,
+    (entry) => new BudgetPool({ lease: (request) => env.RATELIMIT.leaseBudget(entry.tenant, request, "key") }),
   );
 }

@@ -1,10 +1,18 @@
 /**
  * API keys: `ce_` + 32 random bytes (base64url). Only the SHA-256 of a key is stored, in the
  * gateway's own D1 database; the key itself is returned once, at creation. A key belongs to one
- * tenant and carries scopes, an optional tool allow-list, an optional expiry, a revocation time
- * and a last-used time.
+ * tenant and carries scopes, an optional tool allow-list, its own optional limits (request rate,
+ * token rate, budgets; each at most the tenant's), an optional expiry, a revocation time and a
+ * last-used time.
  */
-import type { ApiKeySummary, CreateKeyBody, CreatedApiKey, Scope } from "@crispy/contracts";
+import {
+  type ApiKeySummary,
+  type CreateKeyBody,
+  type CreatedApiKey,
+  type KeyLimits,
+  KeyLimitsSchema,
+  type Scope,
+} from "@crispy/contracts";
 import { randomToken, sha256Hex } from "@crispy/worker-kit/util";
 
 export const KEY_PREFIX = "ce_";
@@ -21,13 +29,30 @@ interface KeyRow {
   prefix: string;
   scopes: string;
   tools: string | null;
+  limits: string | null;
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
 }
 
-const COLUMNS = "id, tenant_id, name, prefix, scopes, tools, created_at, expires_at, revoked_at, last_used_at";
+const COLUMNS = "id, tenant_id, name, prefix, scopes, tools, limits, created_at, expires_at, revoked_at, last_used_at";
+
+/** A stored limits column as limits: JSON checked against the schema (a row no code wrote reads as none). */
+function limitsOf(column: string | null): KeyLimits | null {
+  if (column === null) return null;
+  try {
+    const parsed = KeyLimitsSchema.safeParse(JSON.parse(column));
+    return parsed.success && Object.keys(parsed.data).length > 0 ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Limits as stored: JSON, or NULL for none. */
+export function limitsColumn(limits: KeyLimits | null | undefined): string | null {
+  return limits && Object.keys(limits).length > 0 ? JSON.stringify(limits) : null;
+}
 
 function toRecord(row: KeyRow): KeyRecord {
   return {
@@ -37,6 +62,7 @@ function toRecord(row: KeyRow): KeyRecord {
     prefix: row.prefix,
     scopes: row.scopes.split(",").filter(Boolean) as Scope[],
     tools: row.tools === null ? null : row.tools.split(",").filter(Boolean),
+    limits: limitsOf(row.limits),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -58,13 +84,16 @@ export function looksLikeKey(value: string): boolean {
   );
 }
 
-/** Creates a key for a tenant; the returned `key` is never retrievable again. */
-export async function createKey(
+/**
+ * A new key for a tenant and the statement that stores it (so the caller can write it in one batch
+ * with its audit row); the returned `key` is never retrievable again.
+ */
+export async function prepareKey(
   db: D1Database,
   tenantId: string,
   input: CreateKeyBody,
   now = new Date(),
-): Promise<CreatedApiKey> {
+): Promise<{ created: CreatedApiKey; insert: D1PreparedStatement }> {
   const key = KEY_PREFIX + randomToken(32);
   const id = `key_${randomToken(12)}`;
   const scopes = [...new Set(input.scopes)].sort();
@@ -72,6 +101,7 @@ export async function createKey(
   const expiresAt = input.expiresInSeconds
     ? new Date(now.getTime() + input.expiresInSeconds * 1000).toISOString()
     : null;
+  const limits = limitsColumn(input.limits);
   const record: KeyRecord = {
     id,
     tenantId,
@@ -79,14 +109,15 @@ export async function createKey(
     prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
     scopes,
     tools: input.tools ? [...new Set(input.tools)].sort() : null,
+    limits: limitsOf(limits),
     createdAt,
     expiresAt,
     revokedAt: null,
     lastUsedAt: null,
   };
-  await db
+  const insert = db
     .prepare(
-      "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, tools, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, tools, limits, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(
       id,
@@ -96,11 +127,23 @@ export async function createKey(
       await hashKey(key),
       scopes.join(","),
       record.tools?.join(",") ?? null,
+      limits,
       createdAt,
       expiresAt,
-    )
-    .run();
-  return { ...record, key };
+    );
+  return { created: { ...record, key }, insert };
+}
+
+/** Creates a key for a tenant; the returned `key` is never retrievable again. */
+export async function createKey(
+  db: D1Database,
+  tenantId: string,
+  input: CreateKeyBody,
+  now = new Date(),
+): Promise<CreatedApiKey> {
+  const { created, insert } = await prepareKey(db, tenantId, input, now);
+  await insert.run();
+  return created;
 }
 
 /** The record of a key by its hash, whatever its state (the caller judges expiry and revocation). */
@@ -118,6 +161,84 @@ export async function listKeys(db: D1Database, tenantId: string): Promise<KeyRec
   return results.map(toRecord);
 }
 
+/**
+ * A tenant's key by id, whatever its state, with its limits column as stored (what a change
+ * computed from this read must find unchanged); null when the tenant has no such key.
+ */
+export async function findKey(
+  db: D1Database,
+  tenantId: string,
+  keyId: string,
+): Promise<{ record: KeyRecord; storedLimits: string | null } | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM api_keys WHERE tenant_id = ? AND id = ?`)
+    .bind(tenantId, keyId)
+    .first<KeyRow>();
+  return row ? { record: toRecord(row), storedLimits: row.limits } : null;
+}
+
+/** The statement revoking a tenant's key (RETURNING the row; none when the tenant has no such key). Revoking twice keeps the first time. */
+export function revokeStatement(db: D1Database, tenantId: string, keyId: string, now: Date): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ? RETURNING ${COLUMNS}`,
+    )
+    .bind(now.toISOString(), tenantId, keyId);
+}
+
+/**
+ * The statement changing a key's name and limits (RETURNING the row), only if its limits column is
+ * still `storedLimits` (what the change was computed from) — a concurrent change makes it match nothing.
+ */
+export function updateStatement(
+  db: D1Database,
+  tenantId: string,
+  keyId: string,
+  change: { name: string | null; limits: KeyLimits | null },
+  storedLimits: string | null,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE api_keys SET name = ?, limits = ? WHERE tenant_id = ? AND id = ? AND limits IS ? RETURNING ${COLUMNS}`,
+    )
+    .bind(change.name, limitsColumn(change.limits), tenantId, keyId, storedLimits);
+}
+
+/** The record a RETURNING statement of this module gave, if any. */
+export function returnedKey(result: D1Result<unknown>): KeyRecord | null {
+  const row = (result.results as KeyRow[])[0];
+  return row ? toRecord(row) : null;
+}
+
+/**
+ * Tenant erasure (the erasure job's "keys" step): deletes every API key of `tenantId`, at most
+ * `batchSize` per call, and returns how many it deleted and their ids (the job hands the ids to
+ * crispy-ratelimit's eraseTenant for each key's own objects: RateLimiter `${tenantId}:key:${id}`
+ * and `${tenantId}:tokens:${id}`, QuotaLedger `${tenantId}:key:${id}`). Call until `deleted` is 0.
+ */
+export async function eraseTenantKeys(
+  db: D1Database,
+  tenantId: string,
+  batchSize = 1_000,
+): Promise<{ deleted: number; keyIds: string[] }> {
+  const { results } = await db
+    .prepare(
+      "DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE tenant_id = ? LIMIT ?) AND tenant_id = ? RETURNING id",
+    )
+    .bind(tenantId, batchSize, tenantId)
+    .all<{ id: string }>();
+  return { deleted: results.length, keyIds: results.map((row) => row.id) };
+}
+
+/** How many API keys `tenantId` has (any state): the erasure job's verification expects 0. */
+export async function countTenantKeys(db: D1Database, tenantId: string): Promise<number> {
+  const row = await db
+    .prepare("SELECT COUNT(*) AS n FROM api_keys WHERE tenant_id = ?")
+    .bind(tenantId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
 /** Revokes a tenant's key; null when the tenant has no such key. Revoking twice keeps the first time. */
 export async function revokeKey(
   db: D1Database,
@@ -125,12 +246,7 @@ export async function revokeKey(
   keyId: string,
   now = new Date(),
 ): Promise<KeyRecord | null> {
-  const row = await db
-    .prepare(
-      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ? RETURNING ${COLUMNS}`,
-    )
-    .bind(now.toISOString(), tenantId, keyId)
-    .first<KeyRow>();
+  const row = await revokeStatement(db, tenantId, keyId, now).first<KeyRow>();
   return row ? toRecord(row) : null;
 }
 

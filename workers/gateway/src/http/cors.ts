@@ -9,8 +9,11 @@ import type { TenantConfig } from "@crispy/contracts";
 import { tenantsById } from "@crispy/tenants";
 
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
-const ALLOWED_HEADERS = "authorization, content-type, x-api-key, x-tenant-id, x-request-id, traceparent, tracestate";
-const EXPOSED_HEADERS = "x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after";
+// mcp-protocol-version, mcp-session-id and last-event-id: what a browser MCP client sends to /mcp.
+const ALLOWED_HEADERS =
+  "authorization, content-type, x-api-key, x-tenant-id, x-request-id, traceparent, tracestate, mcp-protocol-version, mcp-session-id, last-event-id";
+const EXPOSED_HEADERS =
+  "x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after, server-timing, mcp-session-id";
 
 const anyTenantOrigins = new Set(Object.values(tenantsById).flatMap((config) => config.cors.allowedOrigins));
 
@@ -22,6 +25,8 @@ export function isOriginAllowed(origin: string, tenant: TenantConfig | undefined
 export function applyCors(headers: Headers, origin: string): void {
   headers.set("access-control-allow-origin", origin);
   headers.set("access-control-expose-headers", EXPOSED_HEADERS);
+  // Lets the page's Resource Timing API read Server-Timing too (performance.getEntries()).
+  headers.set("timing-allow-origin", origin);
   headers.append("vary", "Origin");
 }
 

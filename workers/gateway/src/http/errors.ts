@@ -41,12 +41,15 @@ export class HttpError extends Error {
     this.headers = headers;
   }
 
+  /** The RPC failure as an HTTP error; a budget's reset or a rate's wait becomes `Retry-After`. */
   static from(error: RpcError): HttpError {
     const resetsAt = error.details?.resetsAt;
-    const headers =
-      error.code === "budget_exceeded" && typeof resetsAt === "string"
-        ? { "retry-after": String(Math.max(1, Math.ceil((Date.parse(resetsAt) - Date.now()) / 1000))) }
-        : undefined;
+    const retryAfterSeconds = error.details?.retryAfterSeconds;
+    let headers: Record<string, string> | undefined;
+    if (error.code === "budget_exceeded" && typeof resetsAt === "string")
+      headers = { "retry-after": String(Math.max(1, Math.ceil((Date.parse(resetsAt) - Date.now()) / 1000))) };
+    else if (error.code === "rate_limited" && typeof retryAfterSeconds === "number")
+      headers = { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) };
     return new HttpError(error.code, error.message, error.details, headers);
   }
 }

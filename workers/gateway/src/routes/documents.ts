@@ -16,6 +16,7 @@ import {
   RETRIEVAL_LIMITS,
   type IngestInput,
 } from "@crispy/contracts";
+import { recordAudit } from "../audit/record";
 import { readJson, readLimited } from "../http/body";
 import { HttpError, unwrap } from "../http/errors";
 import { pathParam } from "../http/params";
@@ -112,6 +113,8 @@ export const getDocument = tenantRoute("search", async ({ request, env, tenant }
   unwrap(await env.RAG.getDocument(tenant, documentIdOf(request.params))),
 );
 
-export const deleteDocument = tenantRoute("ingest", async ({ request, env, tenant }) =>
-  unwrap(await env.INGEST.deleteDocument(tenant, documentIdOf(request.params))),
-);
+export const deleteDocument = tenantRoute("ingest", async ({ request, env, ctx, state, tenant }) => {
+  const deleted = unwrap(await env.INGEST.deleteDocument(tenant, documentIdOf(request.params)));
+  await recordAudit(env, ctx, state, { action: "document.deleted", target: deleted.id });
+  return deleted;
+});

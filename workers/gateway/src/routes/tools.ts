@@ -13,6 +13,7 @@ import { RpcTarget } from "cloudflare:workers";
 import {
   ExecuteToolBodySchema,
   ExecutionsQuerySchema,
+  type HttpToolBody,
   HttpToolBodySchema,
   type SessionSummary,
   type TenantContext,
@@ -22,6 +23,7 @@ import {
   type ToolSummary,
 } from "@crispy/contracts";
 import { z } from "zod";
+import { recordAudit } from "../audit/record";
 import { configOf } from "../config";
 import { readJson } from "../http/body";
 import { HttpError, unwrap } from "../http/errors";
@@ -66,6 +68,17 @@ function executed(execution: ToolExecution): Record<string, unknown> {
   return { ...execution, output };
 }
 
+/** What the audit keeps of a tool definition: never its header values or auth secret, only the URL's origin. */
+function toolAudit(body: HttpToolBody): Record<string, unknown> {
+  return {
+    method: body.method,
+    origin: new URL(body.url).origin,
+    headers: Object.keys(body.headers),
+    auth: body.auth?.type ?? null,
+    timeoutMs: body.timeoutMs,
+  };
+}
+
 function toolNameOf(params: Record<string, string | undefined>): string {
   const name = pathParam(params, "name");
   if (name === null) throw new HttpError("not_found", "no such tool");
@@ -77,13 +90,15 @@ export const listTools = tenantRoute("tools", async ({ env, tenant }) => {
   return { tools: unwrap(await env.TOOLS.list(tenant)).map(published) };
 });
 
-export const createTool = tenantRoute("admin", async ({ request, env, tenant }) => {
+export const createTool = tenantRoute("admin", async ({ request, env, ctx, state, tenant }) => {
   requireFeature(tenant.config, "tools");
   const body = await readJson(request, configOf(env).MAX_BODY_BYTES, HttpToolBodySchema);
-  return Response.json(published(unwrap(await env.TOOLS.create(tenant, body))), { status: 201 });
+  const tool = published(unwrap(await env.TOOLS.create(tenant, body)));
+  await recordAudit(env, ctx, state, { action: "tool.created", target: body.name, details: toolAudit(body) });
+  return Response.json(tool, { status: 201 });
 });
 
-export const replaceTool = tenantRoute("admin", async ({ request, env, tenant }) => {
+export const replaceTool = tenantRoute("admin", async ({ request, env, ctx, state, tenant }) => {
   requireFeature(tenant.config, "tools");
   const name = toolNameOf(request.params);
   // The body's `name` may be left out: it is the path's.
@@ -96,12 +111,17 @@ export const replaceTool = tenantRoute("admin", async ({ request, env, tenant })
     throw new HttpError("validation_failed", `name: "${body.name}" differs from the path's "${name}"`);
   }
   const { tool, created } = unwrap(await env.TOOLS.replace(tenant, name, body));
+  const action = created ? "tool.created" : "tool.replaced";
+  await recordAudit(env, ctx, state, { action, target: name, details: toolAudit(body) });
   return Response.json(published(tool), { status: created ? 201 : 200 });
 });
 
-export const deleteTool = tenantRoute("admin", async ({ request, env, tenant }) => {
+export const deleteTool = tenantRoute("admin", async ({ request, env, ctx, state, tenant }) => {
   requireFeature(tenant.config, "tools");
-  return unwrap(await env.TOOLS.remove(tenant, toolNameOf(request.params)));
+  const name = toolNameOf(request.params);
+  const removed = unwrap(await env.TOOLS.remove(tenant, name));
+  await recordAudit(env, ctx, state, { action: "tool.removed", target: name });
+  return removed;
 });
 
 export const executeTool = tenantRoute("tools", async ({ request, env, tenant }) => {

@@ -1,0 +1,41 @@
+/**
+ * The rag worker's usage points: each model call of a search answer or an embeddings request
+ * (tokens, latency, time to first token, how it ended — a client disconnect included), and a search
+ * answer served from the cache in place of a model call; sent to crispy-ratelimit in one
+ * `recordUsage` call when the request's work here ends, kept alive by `waitUntil`, never on the
+ * response path. USAGE_RECORDING=off records nothing (the bench's comparison). docs/usage.md.
+ */
+import { ModelCallLog, type ModelCallPoint, type TenantContext } from "@crispy/contracts";
+import { log } from "@crispy/observability";
+import { errorMessage } from "@crispy/worker-kit";
+import { configOf } from "./config";
+
+async function send(env: RagEnv, tenant: TenantContext, points: ModelCallPoint[]): Promise<void> {
+  try {
+    const result = await env.RATELIMIT.recordUsage(tenant, points);
+    if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  } catch (error) {
+    log("warn", "rag.usage_not_recorded", {
+      tenantId: tenant.tenantId,
+      requestId: tenant.requestId,
+      traceId: tenant.traceparent.split("-")[1],
+      points: points.length,
+      reason: errorMessage(error),
+    });
+  }
+}
+
+/** The model-call log of one `operation` of `tenant`'s request. */
+export function modelCallLog(
+  env: RagEnv,
+  waitUntil: (work: Promise<unknown>) => void,
+  tenant: TenantContext,
+  operation: "search" | "embed",
+): ModelCallLog {
+  return new ModelCallLog(
+    tenant,
+    { worker: "rag", operation },
+    (points) => waitUntil(send(env, tenant, points)),
+    configOf(env).USAGE_RECORDING === "on",
+  );
+}
