@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import type { TenantContext } from "./context";
+import { fail, ok, type RpcResult } from "./errors";
 import type { TenantConfig } from "./tenant-config";
 
 export const ERASURE_LIMITS = {
@@ -87,6 +88,21 @@ export function eraseRequestOf(request: EraseRequest | undefined | null): Requir
     batchSize: request?.batchSize ?? ERASURE_LIMITS.defaultBatchSize,
     keyIds: request?.keyIds ?? [],
   };
+}
+
+/**
+ * The start of every worker's `eraseTenant`: "forbidden" under any context but the erasure
+ * context, "bad_request" for a malformed request, else the request with its defaults.
+ */
+export function eraseCallOf(
+  tenant: TenantContext,
+  request: EraseRequest | undefined,
+): RpcResult<Required<EraseRequest>> {
+  const refusal = erasureRefusal(tenant);
+  if (refusal) return fail("forbidden", refusal);
+  const problem = eraseRequestProblem(request);
+  if (problem) return fail("bad_request", problem);
+  return ok(eraseRequestOf(request));
 }
 
 /** Adds `more` into `into`, store by store (counts accumulate across calls). */

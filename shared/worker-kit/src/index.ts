@@ -7,6 +7,7 @@
 export { InternalEntrypoint, type PingReply, type RpcContract } from "./entrypoint";
 export { tenantProblem } from "./tenant";
 export { stubFor } from "./stubs";
+export { countObjects, deleteObjectsPage, R2_PAGE } from "./r2";
 export { SseWriter, sseFrame, type SseWriterOptions } from "./sse-writer";
 export { ConfigError, envEnum, envInt, envOptionalString, envOptionalUrl, parseEnv } from "./config";
 export { base64url, errorMessage, hex, idForMessage, randomToken, sha256, sha256Hex } from "./util";

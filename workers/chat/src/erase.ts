@@ -14,10 +14,7 @@
 import {
   type EraseReport,
   type EraseRequest,
-  eraseRequestOf,
-  eraseRequestProblem,
-  erasureRefusal,
-  fail,
+  eraseCallOf,
   ok,
   type RpcResult,
   type TenantContext,
@@ -30,11 +27,9 @@ export async function eraseTenant(
   tenant: TenantContext,
   request: EraseRequest | undefined,
 ): Promise<RpcResult<EraseReport>> {
-  const refusal = erasureRefusal(tenant);
-  if (refusal) return fail("forbidden", refusal);
-  const problem = eraseRequestProblem(request);
-  if (problem) return fail("bad_request", problem);
-  const { mode, batchSize } = eraseRequestOf(request);
+  const call = eraseCallOf(tenant, request);
+  if (!call.ok) return call;
+  const { mode, batchSize } = call.value;
   const directory = stubFor(env.SESSION_DIRECTORY, tenant.tenantId);
   if (mode === "count") {
     const sessions = await directory.size();

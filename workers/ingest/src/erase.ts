@@ -13,18 +13,12 @@
 import {
   type EraseReport,
   type EraseRequest,
-  eraseRequestOf,
-  eraseRequestProblem,
-  erasureRefusal,
-  fail,
+  eraseCallOf,
   ok,
   type RpcResult,
   type TenantContext,
 } from "@crispy/contracts";
-import { stubFor } from "@crispy/worker-kit";
-
-/** Objects one R2 list or delete call takes at most. */
-const R2_PAGE = 1_000;
+import { countObjects, deleteObjectsPage, stubFor } from "@crispy/worker-kit";
 
 /** Every R2 key of the tenant starts with this (tenant ids contain no "/"). */
 export function tenantPrefix(tenantId: string): string {
@@ -37,15 +31,13 @@ export async function eraseTenant(
   tenant: TenantContext,
   request: EraseRequest | undefined,
 ): Promise<RpcResult<EraseReport>> {
-  const refusal = erasureRefusal(tenant);
-  if (refusal) return fail("forbidden", refusal);
-  const problem = eraseRequestProblem(request);
-  if (problem) return fail("bad_request", problem);
-  const { mode, batchSize } = eraseRequestOf(request);
+  const call = eraseCallOf(tenant, request);
+  if (!call.ok) return call;
+  const { mode, batchSize } = call.value;
   const directory = stubFor(env.JOB_DIRECTORY, tenant.tenantId);
   const prefix = tenantPrefix(tenant.tenantId);
   if (mode === "count") {
-    const counts = { jobs: await directory.size(), files: await countFiles(env.DOCUMENTS, prefix) };
+    const counts = { jobs: await directory.size(), files: await countObjects(env.DOCUMENTS, prefix) };
     return ok({ done: counts.jobs === 0 && counts.files === 0, counts });
   }
 
@@ -57,20 +49,6 @@ export async function eraseTenant(
     return ok({ done: false, counts: { jobs: ids.length, files: 0 } });
   }
 
-  const page = await env.DOCUMENTS.list({ prefix, limit: Math.min(batchSize, R2_PAGE) });
-  const keys = page.objects.map((object) => object.key);
-  if (keys.length > 0) await env.DOCUMENTS.delete(keys);
-  return ok({ done: !page.truncated, counts: { jobs: ids.length, files: keys.length } });
-}
-
-/** How many R2 objects are under `prefix`. */
-async function countFiles(bucket: R2Bucket, prefix: string): Promise<number> {
-  let count = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix, limit: R2_PAGE, ...(cursor ? { cursor } : {}) });
-    count += page.objects.length;
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return count;
+  const files = await deleteObjectsPage(env.DOCUMENTS, prefix, batchSize);
+  return ok({ done: !files.more, counts: { jobs: ids.length, files: files.deleted } });
 }

@@ -22,10 +22,7 @@ import {
   RETRIEVAL_LIMITS,
   type StoreCounts,
   type TenantContext,
-  eraseRequestOf,
-  eraseRequestProblem,
-  erasureRefusal,
-  fail,
+  eraseCallOf,
   ok,
   type RpcResult,
 } from "@crispy/contracts";
@@ -59,11 +56,9 @@ export async function eraseTenant(
   tenant: TenantContext,
   request: EraseRequest | undefined,
 ): Promise<RpcResult<EraseReport>> {
-  const refusal = erasureRefusal(tenant);
-  if (refusal) return fail("forbidden", refusal);
-  const problem = eraseRequestProblem(request);
-  if (problem) return fail("bad_request", problem);
-  const { mode, batchSize } = eraseRequestOf(request);
+  const call = eraseCallOf(tenant, request);
+  if (!call.ok) return call;
+  const { mode, batchSize } = call.value;
   const index = stubFor(env.TENANT_INDEX, tenant.tenantId);
   const vectorize = vectorBackendFor(env).inIndex ? null : (env as RagEnv & { VECTORIZE: VectorizeLike }).VECTORIZE;
 

@@ -16,10 +16,7 @@
 import {
   type EraseReport,
   type EraseRequest,
-  eraseRequestOf,
-  eraseRequestProblem,
-  erasureRefusal,
-  fail,
+  eraseCallOf,
   ok,
   type RpcResult,
   type TenantContext,
@@ -32,11 +29,9 @@ export async function eraseTenant(
   tenant: TenantContext,
   request: EraseRequest | undefined,
 ): Promise<RpcResult<EraseReport>> {
-  const refusal = erasureRefusal(tenant);
-  if (refusal) return fail("forbidden", refusal);
-  const problem = eraseRequestProblem(request);
-  if (problem) return fail("bad_request", problem);
-  const { mode, batchSize, keyIds } = eraseRequestOf(request);
+  const call = eraseCallOf(tenant, request);
+  if (!call.ok) return call;
+  const { mode, batchSize, keyIds } = call.value;
   const id = tenant.tenantId;
   const limiters = [
     stubFor(env.RATE_LIMITER, id, "*"),

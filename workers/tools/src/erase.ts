@@ -11,19 +11,15 @@
 import {
   type EraseReport,
   type EraseRequest,
-  eraseRequestOf,
-  eraseRequestProblem,
-  erasureRefusal,
-  fail,
+  eraseCallOf,
   ok,
   type RpcResult,
   type StoreCounts,
   type TenantContext,
 } from "@crispy/contracts";
+import { countObjects, deleteObjectsPage } from "@crispy/worker-kit";
 import { ensureSchema } from "./db-schema";
 
-/** Objects one R2 list or delete call takes at most. */
-const R2_PAGE = 1_000;
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Every R2 key of the tenant starts with this (tenant ids contain no "/"). */
@@ -64,11 +60,9 @@ export async function eraseTenant(
   tenant: TenantContext,
   request: EraseRequest | undefined,
 ): Promise<RpcResult<EraseReport>> {
-  const refusal = erasureRefusal(tenant);
-  if (refusal) return fail("forbidden", refusal);
-  const problem = eraseRequestProblem(request);
-  if (problem) return fail("bad_request", problem);
-  const { mode, batchSize } = eraseRequestOf(request);
+  const call = eraseCallOf(tenant, request);
+  if (!call.ok) return call;
+  const { mode, batchSize } = call.value;
   const db = env.TOOLS_DB;
   await ensureSchema(db);
   const tables = await tenantTables(db);
@@ -85,7 +79,7 @@ export async function eraseTenant(
     tables.forEach((table, i) => {
       counts[table.name] = rows[i]!.results[0]?.n ?? 0;
     });
-    counts.files = await countFiles(env.TOOL_FILES, prefix);
+    counts.files = await countObjects(env.TOOL_FILES, prefix);
     return ok({ done: Object.values(counts).every((n) => n === 0), counts });
   }
 
@@ -99,11 +93,9 @@ export async function eraseTenant(
     counts[table.name] = changes;
     if (changes >= batchSize) more = true;
   });
-  const page = await env.TOOL_FILES.list({ prefix, limit: Math.min(batchSize, R2_PAGE) });
-  const keys = page.objects.map((object) => object.key);
-  if (keys.length > 0) await env.TOOL_FILES.delete(keys);
-  counts.files = keys.length;
-  return ok({ done: !more && !page.truncated, counts });
+  const files = await deleteObjectsPage(env.TOOL_FILES, prefix, batchSize);
+  counts.files = files.deleted;
+  return ok({ done: !more && !files.more, counts });
 }
 
 /** Deletes up to `limit` of the tenant's rows of `table`, chosen by primary key (or rowid). */
@@ -120,16 +112,4 @@ function deleteBatch(db: D1Database, table: TenantTable, tenantId: string, limit
 /** The statements' results, in one round trip (none for no statement, which D1 refuses to batch). */
 async function batch<T = unknown>(db: D1Database, statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
   return statements.length === 0 ? [] : db.batch<T>(statements);
-}
-
-/** How many R2 objects are under `prefix`. */
-async function countFiles(bucket: R2Bucket, prefix: string): Promise<number> {
-  let count = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix, limit: R2_PAGE, ...(cursor ? { cursor } : {}) });
-    count += page.objects.length;
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return count;
 }
