@@ -197,6 +197,8 @@ export async function consoleCheck(baseUrl: string, keys: Record<string, string>
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];
     page.on("console", (message) => {
+      // Chromium logs every 429 as a failed resource; the page waits those out and retries.
+      if (/status of 429/.test(message.text())) return;
       if (message.type() === "error" || /Content Security Policy/i.test(message.text())) problems.push(message.text());
     });
     page.on("pageerror", (error) => problems.push(error.message));
