@@ -4,7 +4,7 @@
  * it into one line: the gateway's message, a hint for what to do next, and the request id where
  * quoting it helps. The exit codes are documented in docs/cli.md; scripts may rely on them.
  */
-import type { ErrorCode } from "@crispy/contracts";
+import { type ErrorCode, STATUS_BY_CODE } from "@crispy/contracts/errors";
 
 export const EXIT = {
   ok: 0,
@@ -89,27 +89,6 @@ export interface ApiFailure {
   /** Seconds, from the Retry-After header. */
   retryAfter: number | null;
 }
-
-/** The gateway's status for each code (workers/gateway/src/http/errors.ts), for errors inside a stream. */
-const STATUS_BY_CODE: Record<ErrorCode, number> = {
-  bad_request: 400,
-  invalid_json: 400,
-  validation_failed: 400,
-  tenant_required: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  tenant_unknown: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  budget_exceeded: 429,
-  internal: 500,
-  ai_unavailable: 502,
-  upstream_unavailable: 503,
-};
 
 export function statusOfCode(code: string): number {
   return STATUS_BY_CODE[code as ErrorCode] ?? 500;

@@ -13,6 +13,13 @@ import { registerTools } from "./commands/tools";
 import { registerUsage } from "./commands/usage";
 import { EXIT } from "./errors";
 
+// A reader that stops early (`crispy usage --json | head`) closes the pipe: that ends the
+// command quietly, as it does for any Unix tool.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 const program = new Command("crispy");
 program
   .description("Chat, ingest, search, keys, usage and tools of a Crispy Enigma gateway")

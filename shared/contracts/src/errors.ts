@@ -1,7 +1,8 @@
 /**
  * Error codes shared by every worker. RPC methods return expected failures as values
- * (`RpcResult`), because error classes and `cause` do not survive RPC; the gateway maps each code
- * to an HTTP status in one place (`workers/gateway/src/http/errors.ts`).
+ * (`RpcResult`), because error classes and `cause` do not survive RPC; each code has one HTTP
+ * status (`STATUS_BY_CODE`), which the gateway answers with (`workers/gateway/src/http/errors.ts`).
+ * Dependency-free, so clients can import it alone (`@crispy/contracts/errors`).
  */
 export const ERROR_CODES = [
   "bad_request",
@@ -24,6 +25,27 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The HTTP status of each code: the gateway answers with it, and clients (the CLI) read it back. */
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  tenant_required: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  tenant_unknown: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  budget_exceeded: 429,
+  internal: 500,
+  ai_unavailable: 502,
+  upstream_unavailable: 503,
+};
 
 /**
  * Detail values are flat JSON on purpose: RPC stub types drop any branch containing `unknown`

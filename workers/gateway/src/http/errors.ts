@@ -3,27 +3,7 @@
  * `{ "error": { "code", "message", "requestId", "details"? } }`. Handlers throw `HttpError` (or
  * return an RPC failure through `unwrap`); the app's catch turns it into a response.
  */
-import type { ErrorBody, ErrorCode, RpcError, RpcResult } from "@crispy/contracts";
-
-const STATUS_BY_CODE: Record<ErrorCode, number> = {
-  bad_request: 400,
-  invalid_json: 400,
-  validation_failed: 400,
-  tenant_required: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  tenant_unknown: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  budget_exceeded: 429,
-  internal: 500,
-  ai_unavailable: 502,
-  upstream_unavailable: 503,
-};
+import { type ErrorBody, type ErrorCode, type RpcError, type RpcResult, STATUS_BY_CODE } from "@crispy/contracts";
 
 export function statusOf(code: ErrorCode): number {
   return STATUS_BY_CODE[code];
