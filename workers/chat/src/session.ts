@@ -43,7 +43,7 @@ import {
   type ToolActivity,
   USED_TOKENS_DETAIL,
 } from "@crispy/contracts";
-import { log } from "@crispy/observability";
+import { log, now, Spans, tracingOn } from "@crispy/observability";
 import { aiFromEnv, modelsFor } from "./ai";
 import { configOf } from "./config";
 import { type KeptGrant, TurnTokens } from "./budget";
@@ -167,6 +167,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
       usage,
       ...(turn.sources ? { sources: turn.sources } : {}),
       ...(turn.activity.length ? { tools: turn.activity } : {}),
+      ...(outcome.reply.timings ? { timings: outcome.reply.timings } : {}),
     });
   }
 
@@ -282,12 +283,16 @@ export class ChatSession extends DurableObject<ChatEnv> {
   /** Runs an admitted turn in its place in the session's queue; `observer` null: not streamed. */
   async #run(turn: AdmittedTurn, observer: TurnObserver | null): Promise<TurnOutcome> {
     const { tenant, sessionId, turnId, input } = turn;
+    // The turn's spans (the reply's `timings`): `retrieve` for a RAG turn, then runTurn's own.
+    const spans = tracingOn("chat", this.env) ? new Spans() : null;
     try {
       const outcome = await this.#lock.run(async () => {
+        const retrieveStarted = now();
         const retrieved = turn.controller.signal.aborted
           ? NOTHING_RETRIEVED
           : await retrieveFor(this.env, tenant, input);
         if (wantsRag(tenant, input)) {
+          spans?.end("retrieve", retrieveStarted);
           turn.sources = retrieved.sources;
           observer?.sources(retrieved.sources);
         }
@@ -301,6 +306,7 @@ export class ChatSession extends DurableObject<ChatEnv> {
             reservation: turn.reservation,
             usage: modelCallLog(this.env, (work) => this.ctx.waitUntil(work), tenant),
             context: retrieved.context,
+            spans,
             ...(turn.tools ? { tools: this.#turnTools(turn, turn.tools) } : {}),
           },
           () => this.#window(input),

@@ -27,6 +27,8 @@ describe("complete (non-streaming turn)", () => {
         completionTokens: expect.any(Number),
         totalTokens: first.usage.promptTokens + first.usage.completionTokens,
       },
+      // The model call's span (not a RAG turn: no retrieve), for the gateway's Server-Timing.
+      timings: { model: expect.any(Number) },
     });
     const second = await turn(tenant, "What is my name?", first.sessionId);
     expect(second.sessionId).toBe(first.sessionId);

@@ -68,6 +68,21 @@ describe("Server-Timing and timings", () => {
     expect(Object.keys(body).sort()).toEqual(["choices", "created", "id", "model", "object", "usage"]);
   });
 
+  it("a JSON session turn with RAG: the chat call, its retrieval and its model call; no timings in the body", async () => {
+    const { key } = await createKey("acme", ["chat"]);
+    const response = await call("/v1/chat", {
+      method: "POST",
+      headers: json(key),
+      body: JSON.stringify({ message: "What do the tides in Porto do?", stream: false, rag: true, tools: false }),
+    });
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    const spans = spansOf(response);
+    expect(Object.keys(spans)).toEqual(["auth", "admission", "chat", "retrieve", "model", "total"]);
+    expect(spans.retrieve! + spans.model!).toBeLessThanOrEqual(spans.chat! + 0.2);
+    expect(JSON.parse(text)).not.toHaveProperty("timings");
+  });
+
   it("a streamed turn: what is known when the stream starts in the header, the model's ttft in the done event", async () => {
     const { key } = await createKey("acme", ["chat"]);
     const response = await call("/v1/chat", {
