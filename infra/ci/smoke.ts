@@ -6,19 +6,22 @@
  * the local model in a chat turn, and tool round trips with the openai client, the Vercel AI SDK
  * and LangChain (tools-check.ts) — the platform as an MCP server with the MCP SDK's client
  * (mcp-check.ts), OpenAI embeddings with the openai client and the Vercel AI SDK
- * (embeddings-check.ts), speech with the openai client (speech-check.ts), and the usage console in
- * headless Chromium (console-check.ts) — then stops the mesh (its whole process group).
+ * (embeddings-check.ts), speech with the openai client (speech-check.ts), the usage console in
+ * headless Chromium (console-check.ts), and the chat widget on its demo page in headless Chromium
+ * with acme's publishable key (widget-check.ts) — then stops the mesh (its whole process group).
  */
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { docsCheck } from "../../workers/gateway/scripts/docs-check";
 import { consoleCheck } from "./console-check";
 import { embeddingsCheck } from "./embeddings-check";
 import { mcpCheck } from "./mcp-check";
 import { openAiCheck } from "./openai-check";
 import { speechCheck } from "./speech-check";
 import { toolsCheck } from "./tools-check";
+import { widgetCheck } from "./widget-check";
 
 const root = join(import.meta.dirname, "../..");
 const port = Number(process.env.SMOKE_PORT ?? 8799);
@@ -118,10 +121,13 @@ async function main(): Promise<void> {
     console.log(`smoke: made-up cf-connecting-ip headers are ignored (${limited} of 40 operator calls limited)`);
     await openAiCheck(url, keys.acme!);
     await toolsCheck(url, keys.acme!);
-    await mcpCheck(url, keys);
+    // The secret keys only: a publishable key is refused on /mcp, which widget-check and the tests cover.
+    await mcpCheck(url, { acme: keys.acme!, globex: keys.globex! });
     await embeddingsCheck(url, keys.acme!);
     await speechCheck(url, keys.acme!);
     await consoleCheck(url, keys);
+    await widgetCheck(url, keys);
+    await docsCheck(url);
     console.log("smoke: passed");
   } catch (error) {
     console.error(output.split("\n").slice(-40).join("\n"));

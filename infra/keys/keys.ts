@@ -2,6 +2,8 @@
  * `pnpm keys` — manage API keys through the gateway's operator API.
  *
  *   pnpm keys create     --tenant acme --scopes chat,search [--tools a,b] [--name "ci"] [--expires-in 30d] [limits]
+ *   pnpm keys create     --tenant acme --publishable --origins https://shop.example[,…] [--scopes chat,search]
+ *                        [--visitor-rpm 10 --visitor-burst 5] [--daily-tokens n | --daily-usd usd] [--name …]
  *   pnpm keys list       --tenant acme
  *   pnpm keys set-limits --tenant acme --id key_… [limits] [--clear rpm,daily-usd|all] [--name "ci"]   (alias: update)
  *   pnpm keys revoke     --tenant acme --id key_…
@@ -9,6 +11,11 @@
  * Limits (each at most the tenant's; docs/admission.md, "Per-key limits"): --rpm, --burst, --tpm,
  * --daily-tokens, --monthly-tokens, --daily-usd, --monthly-usd. `set-limits` changes only the
  * limits it is given (and --clear removes some or all).
+ *
+ * `--publishable` makes a publishable key (`pk_…`) for the web chat widget (docs/widget.md): bound
+ * to `--origins`, scopes `chat` (the default) and optionally `search`, each visitor limited to
+ * `--visitor-rpm`/`--visitor-burst` (default 10/min, burst 5), and always a daily ceiling
+ * (`--daily-tokens` or `--daily-usd`; without one, a tenth of the tenant's daily tokens).
  *
  * Targets the local dev mesh by default; pass --url and --token (or GATEWAY_URL and
  * OPERATOR_TOKEN) for a deployed gateway.
@@ -18,6 +25,7 @@ import { defaultTarget, operatorCall } from "../lib/operator-client";
 
 const USAGE = `usage:
   pnpm keys create     --tenant <id> --scopes chat,search[,ingest,tools,admin] [--tools <tool,…>] [--name <name>] [--expires-in <n>(s|m|h|d)] [limits]
+  pnpm keys create     --tenant <id> --publishable --origins <origin,…> [--scopes chat[,search]] [--visitor-rpm <n>] [--visitor-burst <n>] [limits]
   pnpm keys list       --tenant <id>
   pnpm keys set-limits --tenant <id> --id <key id> [limits] [--clear <flag,…>|all] [--name <name>]   (alias: update)
   pnpm keys revoke     --tenant <id> --id <key id>
@@ -36,6 +44,11 @@ const LIMIT_FLAGS = {
 } as const;
 type LimitFlag = keyof typeof LIMIT_FLAGS;
 type LimitField = (typeof LIMIT_FLAGS)[LimitFlag];
+
+function whole(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new Error(`--${flag} must be a whole number, got "${value}"`);
+  return Number(value);
+}
 
 function seconds(value: string): number {
   const match = /^(\d+)([smhd])$/.exec(value);
@@ -75,6 +88,8 @@ function clearedFrom(value: string | undefined): Partial<Record<LimitField, null
 
 interface KeySummary {
   id: string;
+  kind?: "secret" | "publishable";
+  publishable?: { origins: string[]; visitorLimits: { requestsPerMinute: number; burst: number } };
   name: string | null;
   prefix: string;
   scopes: string[];
@@ -107,6 +122,10 @@ async function main(): Promise<void> {
       "expires-in": { type: "string" },
       id: { type: "string" },
       clear: { type: "string" },
+      publishable: { type: "boolean" },
+      origins: { type: "string" },
+      "visitor-rpm": { type: "string" },
+      "visitor-burst": { type: "string" },
       url: { type: "string" },
       token: { type: "string" },
       ...limitOptions,
@@ -121,12 +140,26 @@ async function main(): Promise<void> {
   const limits = limitsFrom(values);
 
   if (command === "create") {
-    if (!values.scopes) throw new Error(`--scopes is required\n${USAGE}`);
-    const created = await operatorCall<KeySummary & { key: string }>(target, "POST", base, {
-      scopes: values.scopes
+    const publishable = values.publishable === true;
+    if (!values.scopes && !publishable) throw new Error(`--scopes is required\n${USAGE}`);
+    if (publishable && !values.origins) throw new Error(`--publishable needs --origins\n${USAGE}`);
+    if (!publishable && (values.origins || values["visitor-rpm"] || values["visitor-burst"]))
+      throw new Error(`--origins, --visitor-rpm and --visitor-burst are for --publishable keys\n${USAGE}`);
+    const list = (value: string) =>
+      value
         .split(",")
         .map((s) => s.trim())
-        .filter(Boolean),
+        .filter(Boolean);
+    const visitorLimits = {
+      ...(values["visitor-rpm"] ? { requestsPerMinute: whole("visitor-rpm", values["visitor-rpm"]) } : {}),
+      ...(values["visitor-burst"] ? { burst: whole("visitor-burst", values["visitor-burst"]) } : {}),
+    };
+    if (visitorLimits.burst !== undefined && visitorLimits.requestsPerMinute === undefined)
+      throw new Error("--visitor-burst needs --visitor-rpm too");
+    const created = await operatorCall<KeySummary & { key: string }>(target, "POST", base, {
+      ...(publishable ? { kind: "publishable", origins: list(values.origins!) } : {}),
+      ...(Object.keys(visitorLimits).length > 0 ? { visitorLimits } : {}),
+      scopes: list(values.scopes ?? "chat"),
       ...(values.tools ? { tools: values.tools.split(",").map((t) => t.trim()) } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values["expires-in"] ? { expiresInSeconds: seconds(values["expires-in"]) } : {}),
@@ -135,7 +168,16 @@ async function main(): Promise<void> {
     console.log(
       `created ${created.id} for tenant ${values.tenant} (scopes: ${created.scopes.join(", ")}; limits: ${describeLimits(created.limits)}${created.expiresAt ? `; expires ${created.expiresAt}` : ""})`,
     );
-    console.log(`\n  ${created.key}\n\nThis key is shown once; store it now.`);
+    if (created.publishable) {
+      const { origins, visitorLimits: visitor } = created.publishable;
+      console.log(
+        `publishable: origins ${origins.join(", ")}; each visitor ${visitor.requestsPerMinute}/min (burst ${visitor.burst})`,
+      );
+      console.log(
+        `\n  ${created.key}\n\nA publishable key may be shown in a web page: put it in the widget's script tag,`,
+      );
+      console.log(`  <script src="${target.url}/widget.js" data-key="${created.key}" async></script>`);
+    } else console.log(`\n  ${created.key}\n\nThis key is shown once; store it now.`);
   } else if (command === "list") {
     const { keys } = await operatorCall<{ keys: KeySummary[] }>(target, "GET", base);
     if (keys.length === 0) console.log(`tenant ${values.tenant} has no keys`);
@@ -148,8 +190,9 @@ async function main(): Promise<void> {
       const spent = k.usage
         ? `  today=${k.usage.daily.used}/${k.usage.daily.limit} month=${k.usage.monthly.used}/${k.usage.monthly.limit}`
         : "";
+      const origins = k.publishable ? `  publishable origins=${k.publishable.origins.join(",")}` : "";
       console.log(
-        `${k.id}  ${k.prefix}…  ${state.padEnd(10)}  scopes=${k.scopes.join(",")}  tools=${k.tools?.join(",") ?? "*"}  limits=${describeLimits(k.limits)}${spent}  name=${k.name ?? "-"}  lastUsed=${k.lastUsedAt ?? "never"}`,
+        `${k.id}  ${k.prefix}…  ${state.padEnd(10)}${origins}  scopes=${k.scopes.join(",")}  tools=${k.tools?.join(",") ?? "*"}  limits=${describeLimits(k.limits)}${spent}  name=${k.name ?? "-"}  lastUsed=${k.lastUsedAt ?? "never"}`,
       );
     }
   } else if (command === "set-limits") {

@@ -5,7 +5,7 @@ export declare const INTERNAL_WORKERS: string[];
 export declare function ensureBuilt(name: string): string;
 export declare function builtWorkerOptions(
   name: string,
-  options?: { bindings?: Record<string, unknown> },
+  options?: { bindings?: Record<string, unknown>; from?: string },
 ): WorkerOptions & { name: string };
 export declare function calleeWorkerOptions(
   name: string,

@@ -2,11 +2,17 @@
 // for auxiliary (callee) workers, and `pnpm bench` for the whole mesh. Which workers exist comes
 // from the manifest (workers.json); bindings from each worker's wrangler.jsonc (through
 // wrangler's own translation), code from its `wrangler deploy --dry-run --outdir dist` bundle.
+//
+// The internal workers may come from another checkout: `INTERNAL_WORKERS_FROM=<its root>` (or
+// `builtWorkerOptions(name, { from })`) takes each internal worker's wrangler.jsonc and bundle
+// from there, already built — the compatibility test (infra/compat) runs one release's gateway
+// suite against another release's internal workers that way. A worker that checkout lacks (new
+// in this tree) comes from this tree.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
-import { internalWorkers, repoRoot, workerNamed } from "./manifest.mjs";
+import { internalWorkers, publicWorker, repoRoot, workerNamed } from "./manifest.mjs";
 
 export { repoRoot };
 export const INTERNAL_WORKERS = internalWorkers.map((worker) => worker.name);
@@ -68,11 +74,37 @@ export function ensureBuilt(name) {
   return bundle;
 }
 
-/** Miniflare WorkerOptions for one built worker, named as in its wrangler.jsonc. */
-export function builtWorkerOptions(name, { bindings = {} } = {}) {
-  const { configPath } = workerNamed(name);
-  const bundle = ensureBuilt(name);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
+/** The other checkout internal workers come from (`from`, else INTERNAL_WORKERS_FROM), or null. */
+function otherRoot(from = process.env.INTERNAL_WORKERS_FROM) {
+  if (!from) return null;
+  const root = resolve(from);
+  return root === repoRoot ? null : root;
+}
+
+/** Config and bundle of internal worker `name` in checkout `root`, built there; null if it has none. */
+function builtElsewhere(root, name) {
+  const configPath = join(root, "workers", name, "wrangler.jsonc");
+  if (!existsSync(configPath)) return null;
+  const bundle = join(root, "workers", name, "dist", "index.js");
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build it in that checkout first (pnpm build)`);
+  return { configPath, bundle };
+}
+
+/**
+ * Miniflare WorkerOptions for one built worker, named as in its wrangler.jsonc. `from`: another
+ * checkout to take an internal worker from (default INTERNAL_WORKERS_FROM; see the top).
+ */
+export function builtWorkerOptions(name, { bindings = {}, from } = {}) {
+  const root = otherRoot(from);
+  const elsewhere = root && name !== publicWorker.name ? builtElsewhere(root, name) : null;
+  const configPath = elsewhere?.configPath ?? workerNamed(name).configPath;
+  const bundle = elsewhere?.bundle ?? ensureBuilt(name);
+  // Plain workerd runs the scripts only: Miniflare would put its asset router in front of a worker
+  // with static assets (the gateway's /docs), which costs the bench ~5× its throughput. Without the
+  // ASSETS binding the gateway answers /openapi.json and /docs with 404 (docs/api.md).
+  const {
+    workerOptions: { assets: _assets, ...workerOptions },
+  } = unstable_getMiniflareWorkerOptions(configPath);
   return {
     ...workerOptions,
     name: unstable_readConfig({ config: configPath }).name,
@@ -83,11 +115,29 @@ export function builtWorkerOptions(name, { bindings = {} } = {}) {
   };
 }
 
+/**
+ * Callees per worker from this manifest, and with INTERNAL_WORKERS_FROM set also from that
+ * checkout's (its workers may call one the other side does not have).
+ */
+function calleesByWorker() {
+  const callees = new Map(internalWorkers.map((worker) => [worker.name, worker.callees]));
+  callees.set(publicWorker.name, publicWorker.callees);
+  const root = otherRoot();
+  const manifest = root && join(root, "infra/mesh/workers.json");
+  if (!manifest || !existsSync(manifest)) return callees;
+  for (const entry of JSON.parse(readFileSync(manifest, "utf8")).workers ?? []) {
+    if (entry.public === true) continue;
+    callees.set(entry.name, [...new Set([...(callees.get(entry.name) ?? []), ...(entry.callees ?? [])])]);
+  }
+  return callees;
+}
+
 /** Every worker `name` reaches through its callees (from the manifest), callees' callees included. */
 function reachableCallees(name) {
+  const callees = calleesByWorker();
   const seen = new Set();
   const visit = (worker) => {
-    for (const callee of workerNamed(worker).callees) {
+    for (const callee of callees.get(worker) ?? []) {
       if (seen.has(callee) || callee === name) continue;
       seen.add(callee);
       visit(callee);

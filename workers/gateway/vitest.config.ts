@@ -5,6 +5,8 @@ import { calleeWorkerOptions } from "../../infra/mesh/worker-options.mjs";
 export const OPERATOR_TOKEN = "test-operator-token";
 /** 32 bytes of 7s, base64: a key for tests only. */
 const TEST_TOOLS_SECRET_KEY = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+/** The HMAC key of the chat widget's visitor tokens, for tests only (never a real one). */
+const TEST_WIDGET_TOKEN_SECRET = "test-widget-token-secret-0123456789abcdef";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
@@ -14,7 +16,12 @@ export default defineConfig(async () => {
         wrangler: { configPath: "./wrangler.jsonc" },
         remoteBindings: false,
         miniflare: {
-          bindings: { OPERATOR_TOKEN, TEST_MIGRATIONS: migrations, KEY_CACHE_TTL_MS: "10000" },
+          bindings: {
+            OPERATOR_TOKEN,
+            WIDGET_TOKEN_SECRET: TEST_WIDGET_TOKEN_SECRET,
+            TEST_MIGRATIONS: migrations,
+            KEY_CACHE_TTL_MS: "10000",
+          },
           // The internal workers run beside the gateway exactly as built for deploy; the local
           // model emits a token every 50 ms so streaming tests can see tokens arrive unbuffered.
           // The tools worker encrypts HTTP tools' secrets with a test-only key (never a real one).

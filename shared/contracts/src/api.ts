@@ -69,21 +69,101 @@ export const KeyLimitsPatchSchema = z.strictObject({
 });
 export type KeyLimitsPatch = z.output<typeof KeyLimitsPatchSchema>;
 
-export const CreateKeyBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(100).optional(),
-  scopes: z.array(ScopeSchema).min(1).max(SCOPES.length),
-  /** Tool allow-list: the only tools this key may list and call (omitted: every tool). */
-  tools: z.array(z.string().regex(TOOL_REF_PATTERN, TOOL_REF_MESSAGE)).max(256).optional(),
-  /** Lifetime in seconds; omitted means the key does not expire. */
-  expiresInSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(5 * 366 * 86_400)
-    .optional(),
-  /** The key's own limits (omitted: the tenant's per-key rate, and only the tenant's budgets). */
-  limits: KeyLimitsSchema.optional(),
+// ─── Publishable keys (docs/widget.md) ─────────────────────────────────────────────────────────
+
+/** A secret key (`ce_…`, server side) or a publishable one (`pk_…`, for a web page's chat widget). */
+export const KEY_KINDS = ["secret", "publishable"] as const;
+export type KeyKind = (typeof KEY_KINDS)[number];
+
+/** The only scopes a publishable key may have: `chat`, and optionally `search`. */
+export const PUBLISHABLE_SCOPES = ["chat", "search"] as const;
+
+export const PUBLISHABLE_LIMITS = {
+  maxOrigins: 20,
+  maxOriginChars: 256,
+  /** Per visitor when a key is created without `visitorLimits`. */
+  defaultVisitorLimits: { requestsPerMinute: 10, burst: 5 },
+  /** Without a daily token or USD budget of its own, a publishable key gets this share of the tenant's daily tokens. */
+  defaultDailyShare: 0.1,
+  /** A visitor token's lifetime, and how long after its expiry it may still be renewed into a new one (same visitor id). */
+  visitorTokenSeconds: 15 * 60,
+  renewalSeconds: 30 * 86_400,
+} as const;
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/** A web origin exactly as a browser sends it in `Origin`: `https://host[:port]`, lowercase, no path or trailing slash. */
+export const OriginSchema = z
+  .string()
+  .max(PUBLISHABLE_LIMITS.maxOriginChars)
+  .refine(isOrigin, "must be an origin as browsers send it: http(s)://host[:port], lowercase, no path");
+
+/** Each visitor's own request rate on a publishable key (at most the tenant's `rateLimits.perKey`). */
+export const VisitorLimitsSchema = z.strictObject({
+  requestsPerMinute: z.number().int().min(1).max(1_000_000),
+  /** Defaults to the smaller of `requestsPerMinute` and 5. */
+  burst: z.number().int().min(1).max(100_000).optional(),
 });
+export type VisitorLimitsInput = z.output<typeof VisitorLimitsSchema>;
+export interface VisitorLimits {
+  requestsPerMinute: number;
+  burst: number;
+}
+
+/** What a publishable key has beyond a secret one. */
+export interface PublishableSettings {
+  /** The page origins it works from (the request's `Origin` must be one of them). */
+  origins: string[];
+  visitorLimits: VisitorLimits;
+}
+
+/**
+ * `POST /admin/tenants/:id/keys`. A publishable key (`kind: "publishable"`) needs `origins`, has the
+ * `chat` scope and optionally `search`, no tool allow-list, and always a daily ceiling (its
+ * `limits.dailyTokens` or `limits.dailyUsd`; without one it gets a tenth of the tenant's daily tokens).
+ */
+export const CreateKeyBodySchema = z
+  .strictObject({
+    /** Omitted: "secret". */
+    kind: z.enum(KEY_KINDS).default("secret"),
+    name: z.string().trim().min(1).max(100).optional(),
+    scopes: z.array(ScopeSchema).min(1).max(SCOPES.length),
+    /** Tool allow-list: the only tools this key may list and call (omitted: every tool). */
+    tools: z.array(z.string().regex(TOOL_REF_PATTERN, TOOL_REF_MESSAGE)).max(256).optional(),
+    /** Lifetime in seconds; omitted means the key does not expire. */
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(5 * 366 * 86_400)
+      .optional(),
+    /** The key's own limits (omitted: the tenant's per-key rate, and only the tenant's budgets). */
+    limits: KeyLimitsSchema.optional(),
+    /** Publishable keys only: the page origins the key works from. */
+    origins: z.array(OriginSchema).min(1).max(PUBLISHABLE_LIMITS.maxOrigins).optional(),
+    /** Publishable keys only: each visitor's request rate (default 10/min, burst 5). */
+    visitorLimits: VisitorLimitsSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (body.kind === "publishable") {
+      if (!body.origins) issue("origins", "a publishable key needs the origins (web pages) it may be used from");
+      const allowed: readonly string[] = PUBLISHABLE_SCOPES;
+      if (!body.scopes.includes("chat") || body.scopes.some((scope) => !allowed.includes(scope)))
+        issue("scopes", 'a publishable key has the "chat" scope and optionally "search", nothing else');
+      if (body.tools) issue("tools", "a publishable key cannot call tools");
+    } else {
+      if (body.origins) issue("origins", 'only a publishable key (kind "publishable") has origins');
+      if (body.visitorLimits) issue("visitorLimits", 'only a publishable key (kind "publishable") has visitor limits');
+    }
+  });
 export type CreateKeyBody = z.output<typeof CreateKeyBodySchema>;
 
 /** `PATCH /admin/tenants/:id/keys/:keyId`: a new name (null: none) and/or a merge patch of the limits (null: none). */
@@ -106,6 +186,9 @@ export interface ApiKeySummary {
   tools: string[] | null;
   /** The key's own limits; null: the tenant's per-key rate and the tenant's budgets only. */
   limits: KeyLimits | null;
+  kind: KeyKind;
+  /** A publishable key's origins and visitor limits; absent for a secret key. */
+  publishable?: PublishableSettings;
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
@@ -190,3 +273,35 @@ export interface TenantSummary {
   rateLimits: { perKey: { perMinute: number; burst: number }; tenant: { perMinute: number; burst: number } };
   budgets: { dailyTokens: number; monthlyTokens: number };
 }
+
+// ─── The web chat widget's visitor sessions (docs/widget.md) ────────────────────────────────────
+
+/** The request header carrying a visitor's session ticket, and the response header it comes back in. */
+export const SESSION_TICKET_HEADER = "x-session-ticket";
+
+/**
+ * `POST /v1/widget/session` with a publishable key (`Authorization: Bearer pk_…`) from one of its
+ * origins: a short-lived visitor token. `previous`, the visitor's last token (expired up to 30 days
+ * ago is fine), keeps its visitor id, so its sessions stay its own; anything else gets a new visitor.
+ */
+export const WidgetSessionBodySchema = z.strictObject({
+  previous: z.string().max(4096).optional(),
+});
+export type WidgetSessionBody = z.output<typeof WidgetSessionBodySchema>;
+
+/** The answer to `POST /v1/widget/session`: the token for `POST /v1/chat` (and `/v1/search` with that scope). */
+export const WidgetSessionSchema = z.object({
+  /** `Authorization: Bearer <token>` on the visitor's calls, from the same origin. */
+  token: z.string(),
+  expiresAt: z.string(),
+  expiresInSeconds: z.number().int(),
+  /** Random, chosen by the gateway; the subject of the visitor's own rate limit. */
+  visitorId: z.string(),
+  /** Whether `previous` was valid, so the visitor id (and its sessions) carried over. */
+  renewed: z.boolean(),
+  tenantId: z.string(),
+  keyId: z.string(),
+  scopes: z.array(ScopeSchema),
+  visitorLimits: z.object({ requestsPerMinute: z.number().int(), burst: z.number().int() }),
+});
+export type WidgetSession = z.output<typeof WidgetSessionSchema>;

@@ -18,3 +18,4 @@ export * from "./embeddings";
 export * from "./erasure";
 export * from "./usage";
 export * from "./speech";
+export * from "./rpc-version";

@@ -9,7 +9,15 @@
  * base guards every one of them (see `guardMethods`).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { fail, ok, type RpcResult, type TenantContext } from "@crispy/contracts";
+import {
+  fail,
+  ok,
+  RPC_DEPRECATED,
+  RPC_VERSIONS,
+  type RpcResult,
+  type RpcWorker,
+  type TenantContext,
+} from "@crispy/contracts";
 import { errorMessage } from "./util";
 import { tenantProblem } from "./tenant";
 
@@ -19,10 +27,16 @@ export interface PingReply {
   requestId: string;
 }
 
-/** What a worker's RPC surface is: its name and the methods it answers (for checks and tests). */
+/**
+ * What a worker's RPC surface is: its name, its RPC version (RPC_VERSIONS), the methods it
+ * answers and which of those are deprecated (docs/rpc-versioning.md). The compatibility test
+ * reads it from each release's bundles; a contract without `version` predates versioning (1).
+ */
 export interface RpcContract {
   worker: string;
+  version: number;
   methods: string[];
+  deprecated: string[];
 }
 
 /**
@@ -87,7 +101,7 @@ function guardMethods(instance: object): void {
 
 export abstract class InternalEntrypoint<Env = unknown> extends WorkerEntrypoint<Env> {
   /** The worker's short name: "chat", "rag", … (its service is `crispy-<worker>`). */
-  protected abstract readonly worker: string;
+  protected abstract readonly worker: RpcWorker;
 
   constructor(ctx: ExecutionContext, env: Env) {
     super(ctx, env);
@@ -101,7 +115,7 @@ export abstract class InternalEntrypoint<Env = unknown> extends WorkerEntrypoint
     return ok({ worker: this.worker, tenantId: tenant.tenantId, requestId: tenant.requestId });
   }
 
-  /** The worker's RPC surface: its name and its own methods. */
+  /** The worker's RPC surface: its name, RPC version, own methods and deprecated ones. */
   async contract(): Promise<RpcContract> {
     const methods = new Set<string>();
     for (
@@ -114,7 +128,12 @@ export abstract class InternalEntrypoint<Env = unknown> extends WorkerEntrypoint
           methods.add(name);
       }
     }
-    return { worker: this.worker, methods: [...methods].sort() };
+    return {
+      worker: this.worker,
+      version: RPC_VERSIONS[this.worker],
+      methods: [...methods].sort(),
+      deprecated: [...(RPC_DEPRECATED[this.worker] ?? [])].sort(),
+    };
   }
 
   /** No HTTP surface: this worker is reached over RPC only. */

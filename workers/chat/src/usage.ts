@@ -1,27 +1,21 @@
 /**
  * The chat worker's usage points: every model call of a turn or completion (tokens, latency, time
- * to first token, how it ended — a client disconnect included), sent to crispy-ratelimit in one
- * `recordUsage` call when the turn ends, kept alive by `waitUntil`, never on the response path.
- * USAGE_RECORDING=off records nothing (the bench's comparison). docs/usage.md.
+ * to first token, how it ended — a client disconnect included), handed to this isolate's batcher
+ * when the turn ends (worker-kit's UsageBatcher, the gateway's and rag's too): every tenant's
+ * points of about a second go to crispy-ratelimit in one `recordUsage` call, kept alive by the
+ * `waitUntil` of the turn that scheduled it, never on the response path. The batcher is shared by
+ * the entrypoint (completions) and the ChatSession objects of this isolate. USAGE_RECORDING=off
+ * records nothing (the bench's comparison). docs/usage.md.
  */
 import { ModelCallLog, type ModelCallPoint, type TenantContext } from "@crispy/contracts";
-import { log } from "@crispy/observability";
-import { errorMessage } from "@crispy/worker-kit";
+import { log, logFieldsOf } from "@crispy/observability";
+import { UsageBatcher, usageSink } from "@crispy/worker-kit";
 import { configOf } from "./config";
 
-async function send(env: ChatEnv, tenant: TenantContext, points: ModelCallPoint[]): Promise<void> {
-  try {
-    const result = await env.RATELIMIT.recordUsage(tenant, points);
-    if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  } catch (error) {
-    log("warn", "chat.usage_not_recorded", {
-      tenantId: tenant.tenantId,
-      requestId: tenant.requestId,
-      traceId: tenant.traceparent.split("-")[1],
-      points: points.length,
-      reason: errorMessage(error),
-    });
-  }
+const batcher = new UsageBatcher<ModelCallPoint>();
+
+function lost(tenant: TenantContext, points: number, reason: string): void {
+  log("warn", "chat.usage_not_recorded", { ...logFieldsOf(tenant), points, reason });
 }
 
 /** The model-call log of one turn of `tenant`'s request. */
@@ -33,7 +27,7 @@ export function modelCallLog(
   return new ModelCallLog(
     tenant,
     { worker: "chat", operation: "chat" },
-    (points) => waitUntil(send(env, tenant, points)),
+    (points) => batcher.add(tenant, points, usageSink(env.RATELIMIT, waitUntil, lost)),
     configOf(env).USAGE_RECORDING === "on",
   );
 }

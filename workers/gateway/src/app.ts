@@ -9,8 +9,9 @@ import type { TenantConfig } from "@crispy/contracts";
 import { log, requestIdFrom, Spans, traceFrom, tracingOn } from "@crispy/observability";
 import { ConfigError } from "@crispy/worker-kit";
 import { namedTenant } from "./auth/authenticate";
+import { servingOnly } from "./auth/pinned-tenant";
 import { configOf } from "./config";
-import { applyCors, isOriginAllowed, preflightResponse } from "./http/cors";
+import { applyCors, isOriginAllowed, isWidgetPreflight, preflightResponse } from "./http/cors";
 import { errorResponse, HttpError, statusOf, upstreamFailure } from "./http/errors";
 import { serverTimingOf, takeTimings } from "./http/timing";
 import { applyRateLimitHeaders } from "./limits";
@@ -27,6 +28,8 @@ function isPreflight(request: Request): boolean {
 }
 
 function preflight(request: Request, state: RequestState): Response {
+  // The chat widget's routes, from any origin: their requests are checked against the key's origins (http/cors.ts).
+  if (isWidgetPreflight(request)) return preflightResponse(state.origin!, undefined);
   let tenant: TenantConfig | undefined;
   try {
     tenant = namedTenant(request);
@@ -113,14 +116,13 @@ export async function handle(request: Request, env: GatewayEnv, ctx: ExecutionCo
   };
   let response: Response;
   try {
-    configOf(env);
+    const { TENANT_ID } = configOf(env);
     state.spans = tracingOn("gateway", env) ? new Spans() : null;
-    if (isPreflight(request)) {
-      response = preflight(request, state);
-    } else {
+    response = await servingOnly(TENANT_ID, async () => {
+      if (isPreflight(request)) return preflight(request, state);
       const result: unknown = await router.fetch(request, env, ctx, state);
-      response = result instanceof Response ? result : Response.json(takeTimings(result, state.spans));
-    }
+      return result instanceof Response ? result : Response.json(takeTimings(result, state.spans));
+    });
   } catch (error) {
     response = toErrorResponse(error, state);
   }

@@ -21,8 +21,12 @@ import { mcp } from "./routes/mcp";
 import { createMcpServer, deleteMcpServer, listMcpServers, refreshMcpServer } from "./routes/mcp-servers";
 import { createTool, deleteTool, executeTool, listTools, replaceTool, toolExec, toolExecutions } from "./routes/tools";
 import { usage } from "./routes/usage";
+import { docsPage, openApiDocument } from "./openapi/serve";
+import { refuseWidgetCredentials } from "./auth/visitor-auth";
+import { widgetScript, widgetSession } from "./routes/widget";
 
-export const router = Router<IRequest, RouteArgs>();
+// First, before any route: publishable keys and visitor tokens go nowhere but the widget's routes.
+export const router = Router<IRequest, RouteArgs>({ before: [refuseWidgetCredentials] });
 
 router
   .get("/health", health)
@@ -32,6 +36,10 @@ router
   .get("/v1/audit", tenantAudit)
   .get("/v1/usage", usage)
   .get("/console", consolePage)
+  .get("/openapi.json", openApiDocument)
+  .get("/docs", docsPage)
+  .get("/widget.js", widgetScript)
+  .post("/v1/widget/session", widgetSession)
   .post("/v1/chat", chat)
   .post("/v1/chat/completions", chatCompletions)
   .get("/v1/models", models)

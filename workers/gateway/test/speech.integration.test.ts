@@ -120,6 +120,17 @@ describe("POST /v1/audio/speech", () => {
     expect(error.message).toMatch(message);
   });
 
+  it("refuses a body that is not JSON (400 invalid_json) or not sent as JSON (415), charging nothing", async () => {
+    const tenant = registerTenant();
+    const { key } = await createKey(tenant.id, ["chat"]);
+    const post = (body: string, type: string) =>
+      call("/v1/audio/speech", { method: "POST", headers: bearer(key, { "content-type": type }), body });
+    await expectError(await post("{ not json", "application/json"), 400, "invalid_json");
+    await expectError(await post("", "application/json"), 400, "invalid_json");
+    await expectError(await post(JSON.stringify(hello), "text/plain"), 415, "unsupported_media_type");
+    expect((await usageOf(key)).daily.used).toBe(0);
+  });
+
   it.each([
     ["mp3, which the local model cannot write", { response_format: "mp3" }, "response_format", /writes wav or pcm/],
     ["opus", { response_format: "opus" }, "response_format", /not opus/],

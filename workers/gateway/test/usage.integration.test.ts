@@ -144,6 +144,78 @@ describe("one request, followed by its id", () => {
     expect(cut.costUsd).toBeCloseTo(cost(cut.promptTokens, cut.completionTokens), 10);
   });
 
+  it("still records a streamed completion whose client disconnected, with the tokens produced until then", async () => {
+    const tenant = pricedTenant();
+    const { key } = await createKey(tenant.id, ["chat"]);
+    const requestId = `cmpl-cut-${crypto.randomUUID()}`;
+    const response = await call("/v1/chat/completions", {
+      method: "POST",
+      headers: json(key, requestId),
+      body: JSON.stringify({
+        model: "local/echo-1",
+        stream: true,
+        messages: [{ role: "user", content: "Tell me a long story about harbours, tides, gulls and the old pier" }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    let content = 0;
+    await readEvents(response, (event) => event.data.includes('"content"') && ++content >= 3);
+
+    const found = await recorded(key, requestId, (f) => {
+      expect(f.request).not.toBeNull();
+      expect(f.modelCalls).toHaveLength(1);
+    });
+    expect(found.request).toMatchObject({ route: "/v1/chat/completions", status: 200 });
+    expect(found.modelCalls[0]).toMatchObject({ worker: "chat", operation: "chat", outcome: "aborted" });
+    expect(found.modelCalls[0]!.completionTokens).toBeGreaterThan(0);
+  });
+
+  it("records every model call of concurrent completions of two tenants, each only under its own tenant", async () => {
+    // Chat batches the points of about a second per isolate: these share batches, and must all
+    // arrive, each tenant's in its own UsageLog.
+    const tenants = [pricedTenant(), pricedTenant()];
+    const keys = await Promise.all(tenants.map((t) => createKey(t.id, ["chat", "admin"])));
+    const perTenant = 8;
+    const ids = tenants.map((_, t) =>
+      Array.from({ length: perTenant }, (_, i) => `burst-${t}-${i}-${crypto.randomUUID()}`),
+    );
+    const answers = await Promise.all(
+      ids.flatMap((list, t) =>
+        list.map((requestId, i) =>
+          call("/v1/chat/completions", {
+            method: "POST",
+            headers: json(keys[t]!.key, requestId),
+            body: JSON.stringify({ model: "local/echo-1", messages: [{ role: "user", content: `Question ${i}` }] }),
+          }),
+        ),
+      ),
+    );
+    for (const answer of answers) expect(answer.status, await answer.clone().text()).toBe(200);
+    const completions = await Promise.all(
+      answers.map((a) => a.json<{ usage: { prompt_tokens: number; completion_tokens: number } }>()),
+    );
+    for (const [t, list] of ids.entries()) {
+      const tokens = completions
+        .slice(t * perTenant, (t + 1) * perTenant)
+        .reduce((sum, c) => sum + c.usage.prompt_tokens + c.usage.completion_tokens, 0);
+      await eventually(async () => {
+        const byRoute = await usage(keys[t]!.key, "groupBy=route");
+        expect(byRoute.rows.find((r) => r.group === "/v1/chat/completions")).toMatchObject({
+          requests: perTenant,
+          modelCalls: perTenant,
+          totalTokens: tokens,
+        });
+      }, 10_000);
+      // The other tenant's key finds none of these requests.
+      const other = keys[1 - t]!.key;
+      for (const requestId of list.slice(0, 3)) {
+        const seen = await usage(other, `requestId=${requestId}`);
+        expect(seen.request).toBeNull();
+        expect(seen.modelCalls).toEqual([]);
+      }
+    }
+  });
+
   it("records an OpenAI-style completion and an embeddings call under their own routes", async () => {
     const tenant = pricedTenant();
     const { key } = await createKey(tenant.id, ["chat", "search"]);

@@ -36,6 +36,8 @@ describe("the tools entrypoint", () => {
     });
     expect(await tools.contract()).toEqual({
       worker: "tools",
+      version: 1,
+      deprecated: [],
       methods: [
         "create",
         "createMcpServer",

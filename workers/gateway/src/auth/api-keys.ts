@@ -4,18 +4,26 @@
  * tenant and carries scopes, an optional tool allow-list, its own optional limits (request rate,
  * token rate, budgets; each at most the tenant's), an optional expiry, a revocation time and a
  * last-used time.
+ *
+ * A publishable key (`pk_` + 32 random bytes, docs/widget.md) is stored the same way, with its
+ * kind, its origins and its visitors' own rate (migration 0005). The prefix tells the kinds apart
+ * before any lookup: `authenticate` only ever looks up `ce_` keys, so a publishable key can never
+ * pass as a secret one.
  */
 import {
   type ApiKeySummary,
-  type CreateKeyBody,
   type CreatedApiKey,
+  type KeyKind,
   type KeyLimits,
   KeyLimitsSchema,
+  type PublishableSettings,
   type Scope,
+  VisitorLimitsSchema,
 } from "@crispy/contracts";
 import { randomToken, sha256Hex } from "@crispy/worker-kit/util";
 
 export const KEY_PREFIX = "ce_";
+export const PUBLISHABLE_KEY_PREFIX = "pk_";
 const DISPLAY_PREFIX_LENGTH = KEY_PREFIX.length + 8;
 
 export interface KeyRecord extends ApiKeySummary {
@@ -30,13 +38,17 @@ interface KeyRow {
   scopes: string;
   tools: string | null;
   limits: string | null;
+  kind: string;
+  origins: string | null;
+  visitor_limits: string | null;
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
 }
 
-const COLUMNS = "id, tenant_id, name, prefix, scopes, tools, limits, created_at, expires_at, revoked_at, last_used_at";
+const COLUMNS =
+  "id, tenant_id, name, prefix, scopes, tools, limits, kind, origins, visitor_limits, created_at, expires_at, revoked_at, last_used_at";
 
 /** A stored limits column as limits: JSON checked against the schema (a row no code wrote reads as none). */
 function limitsOf(column: string | null): KeyLimits | null {
@@ -54,7 +66,23 @@ export function limitsColumn(limits: KeyLimits | null | undefined): string | nul
   return limits && Object.keys(limits).length > 0 ? JSON.stringify(limits) : null;
 }
 
+/** A publishable key's stored origins and visitor limits (a row no code wrote reads as no origins: usable nowhere). */
+function publishableOf(row: KeyRow): PublishableSettings {
+  let origins: string[] = [];
+  let visitorLimits = { requestsPerMinute: 1, burst: 1 };
+  try {
+    const parsed: unknown = JSON.parse(row.origins ?? "[]");
+    if (Array.isArray(parsed)) origins = parsed.filter((origin): origin is string => typeof origin === "string");
+    const limits = VisitorLimitsSchema.safeParse(JSON.parse(row.visitor_limits ?? "null"));
+    if (limits.success) visitorLimits = { burst: limits.data.requestsPerMinute, ...limits.data };
+  } catch {
+    origins = [];
+  }
+  return { origins, visitorLimits };
+}
+
 function toRecord(row: KeyRow): KeyRecord {
+  const kind: KeyKind = row.kind === "publishable" ? "publishable" : "secret";
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -63,6 +91,8 @@ function toRecord(row: KeyRow): KeyRecord {
     scopes: row.scopes.split(",").filter(Boolean) as Scope[],
     tools: row.tools === null ? null : row.tools.split(",").filter(Boolean),
     limits: limitsOf(row.limits),
+    kind,
+    ...(kind === "publishable" ? { publishable: publishableOf(row) } : {}),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -84,6 +114,28 @@ export function looksLikeKey(value: string): boolean {
   );
 }
 
+/** Whether a string could be a publishable key at all. */
+export function looksLikePublishableKey(value: string): boolean {
+  return (
+    value.startsWith(PUBLISHABLE_KEY_PREFIX) &&
+    value.length === PUBLISHABLE_KEY_PREFIX.length + 43 &&
+    /^[A-Za-z0-9_-]+$/.test(value.slice(PUBLISHABLE_KEY_PREFIX.length))
+  );
+}
+
+/** What a new key is made of: the operator's request, a publishable key's settings resolved (auth/publishable-keys.ts). */
+export interface NewKeyInput {
+  /** Omitted: "secret". */
+  kind?: KeyKind | undefined;
+  name?: string | undefined;
+  scopes: Scope[];
+  tools?: string[] | undefined;
+  expiresInSeconds?: number | undefined;
+  limits?: KeyLimits | undefined;
+  /** Required for a publishable key. */
+  publishable?: PublishableSettings | undefined;
+}
+
 /**
  * A new key for a tenant and the statement that stores it (so the caller can write it in one batch
  * with its audit row); the returned `key` is never retrievable again.
@@ -91,10 +143,13 @@ export function looksLikeKey(value: string): boolean {
 export async function prepareKey(
   db: D1Database,
   tenantId: string,
-  input: CreateKeyBody,
+  input: NewKeyInput,
   now = new Date(),
 ): Promise<{ created: CreatedApiKey; insert: D1PreparedStatement }> {
-  const key = KEY_PREFIX + randomToken(32);
+  const kind = input.kind ?? "secret";
+  const publishable = kind === "publishable" ? input.publishable : undefined;
+  if (kind === "publishable" && !publishable) throw new Error("a publishable key needs its settings");
+  const key = (publishable ? PUBLISHABLE_KEY_PREFIX : KEY_PREFIX) + randomToken(32);
   const id = `key_${randomToken(12)}`;
   const scopes = [...new Set(input.scopes)].sort();
   const createdAt = now.toISOString();
@@ -110,6 +165,8 @@ export async function prepareKey(
     scopes,
     tools: input.tools ? [...new Set(input.tools)].sort() : null,
     limits: limitsOf(limits),
+    kind,
+    ...(publishable ? { publishable } : {}),
     createdAt,
     expiresAt,
     revokedAt: null,
@@ -117,7 +174,7 @@ export async function prepareKey(
   };
   const insert = db
     .prepare(
-      "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, tools, limits, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, tools, limits, kind, origins, visitor_limits, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(
       id,
@@ -128,6 +185,9 @@ export async function prepareKey(
       scopes.join(","),
       record.tools?.join(",") ?? null,
       limits,
+      kind,
+      publishable ? JSON.stringify(publishable.origins) : null,
+      publishable ? JSON.stringify(publishable.visitorLimits) : null,
       createdAt,
       expiresAt,
     );
@@ -138,7 +198,7 @@ export async function prepareKey(
 export async function createKey(
   db: D1Database,
   tenantId: string,
-  input: CreateKeyBody,
+  input: NewKeyInput,
   now = new Date(),
 ): Promise<CreatedApiKey> {
   const { created, insert } = await prepareKey(db, tenantId, input, now);

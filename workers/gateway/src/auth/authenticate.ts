@@ -12,14 +12,21 @@ import { isOriginAllowed } from "../http/cors";
 import type { AuthenticatedState, RequestState } from "../state";
 import { hashKey, looksLikeKey, touchKey, type KeyRecord } from "./api-keys";
 import { lookupKey, shouldTouch } from "./key-cache";
+import { pinnedTenantId } from "./pinned-tenant";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** The tenant `id`, if it exists and this gateway serves it (a pinned gateway serves one: pinned-tenant.ts). */
 export function tenantById(id: string): TenantConfig | undefined {
+  const pinned = pinnedTenantId();
+  if (pinned !== undefined && id !== pinned) return undefined;
   return Object.hasOwn(tenantsById, id) ? tenantsById[id] : undefined;
 }
 
-/** The tenant named by the request itself (header, then host), before any key is looked at. */
+/**
+ * The tenant named by the request itself (header, then host), before any key is looked at; on a
+ * pinned gateway, the pinned tenant when nothing names one.
+ */
 export function namedTenant(request: Request): TenantConfig | undefined {
   const header = request.headers.get("x-tenant-id");
   if (header !== null) {
@@ -31,7 +38,13 @@ export function namedTenant(request: Request): TenantConfig | undefined {
   const mapped =
     (Object.hasOwn(tenantIdByHost, host) ? tenantIdByHost[host] : undefined) ??
     tenantIdByHost[host.replace(/:\d+$/, "")];
-  return mapped ? tenantById(mapped) : undefined;
+  if (mapped) {
+    const tenant = tenantById(mapped);
+    if (!tenant) throw new HttpError("tenant_unknown", `tenant "${mapped}" (host ${host}) is not served here`);
+    return tenant;
+  }
+  const pinned = pinnedTenantId();
+  return pinned === undefined ? undefined : tenantById(pinned);
 }
 
 function presentedKey(request: Request): string | null {
@@ -88,11 +101,15 @@ export async function authenticate(
     looksLikeKey(key) ? await lookupKey(env.KEYS_DB, await hashKey(key), configOf(env).KEY_CACHE_TTL_MS, now) : null,
     now,
   );
-  if (tenant && record.tenantId !== tenant.id) {
+  // The key's own tenant must be one this gateway serves (it may have been removed, or a pinned
+  // gateway serves another) before it is compared with the named one.
+  const keyTenant = tenantById(record.tenantId);
+  if (!keyTenant)
+    throw new HttpError("tenant_unknown", `tenant "${record.tenantId}" of this API key is not served here`);
+  if (tenant && keyTenant.id !== tenant.id) {
     throw new HttpError("forbidden", `API key does not belong to tenant "${tenant.id}"`);
   }
-  tenant ??= tenantById(record.tenantId);
-  if (!tenant) throw new HttpError("tenant_unknown", `tenant "${record.tenantId}" of this API key no longer exists`);
+  tenant ??= keyTenant;
   state.tenant = tenant;
   if (scope && !record.scopes.includes(scope)) {
     throw new HttpError("forbidden", `API key lacks the "${scope}" scope`, {

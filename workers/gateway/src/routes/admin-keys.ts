@@ -4,6 +4,7 @@
  * rate-limited per client IP (auth/operator.ts). Never returns a stored key: the key is in the
  * creation response only. A key's limits are checked against its tenant's (400 naming the field).
  * Every change is written in one D1 batch with its audit row (actor "operator"): both or neither.
+ * `kind: "publishable"` makes a publishable key for the chat widget (auth/publishable-keys.ts).
  */
 import { CreateKeyBodySchema, UpdateKeyBodySchema } from "@crispy/contracts";
 import { withKeyUsage } from "../admission/key-usage";
@@ -19,6 +20,7 @@ import {
 import { forgetKey } from "../auth/key-cache";
 import { checkKeyLimits, mergeKeyLimits } from "../auth/key-limits";
 import { operatorTenantRoute } from "../auth/operator";
+import { checkPublishableLimits, newKeyInput } from "../auth/publishable-keys";
 import { auditRowOf } from "../audit/record";
 import { auditStatement } from "../audit/store";
 import { configOf } from "../config";
@@ -37,9 +39,10 @@ function noSuchKey(tenantId: string, keyId: string): HttpError {
 export const createTenantKey = operatorTenantRoute(async (request, env, _ctx, state) => {
   const tenant = state.tenant!;
   const body = await readJson(request, configOf(env).MAX_BODY_BYTES, CreateKeyBodySchema);
-  checkKeyLimits(tenant, body.limits);
+  const input = newKeyInput(tenant, body);
+  checkKeyLimits(tenant, input.limits);
   const now = new Date();
-  const { created, insert } = await prepareKey(env.KEYS_DB, tenant.id, body, now);
+  const { created, insert } = await prepareKey(env.KEYS_DB, tenant.id, input, now);
   const audit = auditRowOf(
     state,
     {
@@ -51,6 +54,7 @@ export const createTenantKey = operatorTenantRoute(async (request, env, _ctx, st
         tools: created.tools,
         limits: created.limits,
         expiresAt: created.expiresAt,
+        ...(created.publishable ? { kind: created.kind, publishable: created.publishable } : {}),
       },
     },
     now,
@@ -93,6 +97,7 @@ export const updateTenantKey = operatorTenantRoute(async (request, env, _ctx, st
   const name = body.name === undefined ? record.name : body.name;
   const limits = body.limits === undefined ? record.limits : mergeKeyLimits(record.limits, body.limits);
   checkKeyLimits(tenant, limits);
+  checkPublishableLimits(record, limits);
   const audit = auditRowOf(state, {
     action: "key.updated",
     target: keyId,

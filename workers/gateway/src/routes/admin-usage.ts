@@ -19,6 +19,7 @@ import {
 } from "@crispy/contracts";
 import { traceparentOf } from "@crispy/observability";
 import { tenantsById } from "@crispy/tenants";
+import { tenantById } from "../auth/authenticate";
 import { requireOperator } from "../auth/operator";
 import { HttpError } from "../http/errors";
 import { readQuery } from "../http/query";
@@ -73,7 +74,10 @@ function zeros(): UsageTotals {
 }
 
 export const adminUsage: Handler = async (request, env, ctx, state) => {
-  const tenants = Object.values(tenantsById).sort((a, b) => (a.id < b.id ? -1 : 1));
+  // The tenants this gateway serves (one, when pinned: auth/pinned-tenant.ts).
+  const tenants = Object.values(tenantsById)
+    .filter((config) => tenantById(config.id))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
   if (tenants.length === 0) throw new HttpError("not_found", "no tenants are configured");
   await requireOperator(request, env, ctx, state);
   const query = readQuery(request, OperatorUsageQuerySchema);
