@@ -102,6 +102,23 @@ export interface UsageTotals {
   costUsd: number;
 }
 
+/** Totals of no usage at all: the start of every sum, and a day without usage. */
+export function emptyTotals(): UsageTotals {
+  return {
+    requests: 0,
+    errors4xx: 0,
+    errors5xx: 0,
+    p50Ms: null,
+    p99Ms: null,
+    modelCalls: 0,
+    cacheHits: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    totalTokens: 0,
+    costUsd: 0,
+  };
+}
+
 export interface UsageRow extends UsageTotals {
   /** The day, key id, model or route of this row ("none" / "unknown" when there is none). */
   group: string;

@@ -15,6 +15,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import {
+  emptyTotals,
   type RequestUsage,
   USAGE_LIMITS,
   type UsageCounts,
@@ -23,7 +24,7 @@ import {
   type UsageTotals,
 } from "@crispy/contracts";
 import type { PricedPoint } from "./usage-points";
-import { emptyTotals, UsageStore } from "./usage-store";
+import { UsageStore } from "./usage-store";
 
 const DAY_MS = 86_400_000;
 

@@ -4,8 +4,14 @@
  * in order: by day, every day of the range (a day without usage is a row of zeros, so a chart has
  * no gaps); otherwise the biggest spenders first.
  */
-import { USAGE_GROUPS, USAGE_LIMITS, type UsageGroup, type UsageRow, utcDayStart } from "@crispy/contracts";
-import { emptyTotals } from "./usage-store";
+import {
+  emptyTotals,
+  USAGE_GROUPS,
+  USAGE_LIMITS,
+  type UsageGroup,
+  type UsageRow,
+  utcDayStart,
+} from "@crispy/contracts";
 
 const DAY_MS = 86_400_000;
 

@@ -12,7 +12,14 @@
  * `requests`; model calls, cache hits, tokens and cost from `model_calls` (a model call whose
  * request row never arrived still counts, under route "unknown").
  */
-import type { RequestUsage, UsageCounts, UsageGroup, UsageRow, UsageTotals } from "@crispy/contracts";
+import {
+  emptyTotals,
+  type RequestUsage,
+  type UsageCounts,
+  type UsageGroup,
+  type UsageRow,
+  type UsageTotals,
+} from "@crispy/contracts";
 import { migrateSchema } from "@crispy/storage";
 import type { PricedPoint } from "./usage-points";
 
@@ -67,22 +74,6 @@ const LATEST_REQUEST = "SELECT id FROM requests WHERE request_id = ? ORDER BY id
 
 type RequestStats = { g: string; requests: number; e4: number; e5: number; p50: number | null; p99: number | null };
 type CallStats = { g: string; calls: number; hits: number; prompt: number; completion: number; cost: number };
-
-export function emptyTotals(): UsageTotals {
-  return {
-    requests: 0,
-    errors4xx: 0,
-    errors5xx: 0,
-    p50Ms: null,
-    p99Ms: null,
-    modelCalls: 0,
-    cacheHits: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    totalTokens: 0,
-    costUsd: 0,
-  };
-}
 
 /** USD to the micro-dollar's hundredth (sums of REALs carry float noise). */
 export function roundUsd(usd: number): number {

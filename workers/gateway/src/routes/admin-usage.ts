@@ -10,6 +10,7 @@
  * `unavailable` instead of failing the whole report.
  */
 import {
+  emptyTotals,
   type OperatorUsageReport,
   OperatorUsageQuerySchema,
   type TenantConfig,
@@ -57,22 +58,6 @@ function add(into: UsageTotals, row: UsageTotals): void {
   }
 }
 
-function zeros(): UsageTotals {
-  return {
-    requests: 0,
-    errors4xx: 0,
-    errors5xx: 0,
-    p50Ms: null,
-    p99Ms: null,
-    modelCalls: 0,
-    cacheHits: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    totalTokens: 0,
-    costUsd: 0,
-  };
-}
-
 export const adminUsage: Handler = async (request, env, ctx, state) => {
   // The tenants this gateway serves (one, when pinned: auth/pinned-tenant.ts).
   const tenants = Object.values(tenantsById)
@@ -84,7 +69,7 @@ export const adminUsage: Handler = async (request, env, ctx, state) => {
   const perTenant = query.groupBy === "tenant" ? "day" : query.groupBy;
 
   const rows = new Map<string, UsageRow>();
-  const totals = zeros();
+  const totals = emptyTotals();
   const unavailable: string[] = [];
   let next = 0;
   const worker = async () => {
@@ -104,7 +89,7 @@ export const adminUsage: Handler = async (request, env, ctx, state) => {
       for (const part of parts) {
         let row = rows.get(part.group);
         if (!row) {
-          row = { group: part.group, ...zeros() };
+          row = { group: part.group, ...emptyTotals() };
           rows.set(part.group, row);
         }
         add(row, part);
